@@ -1,0 +1,5 @@
+"""`python -m labguide`."""
+
+from labguide.cli import run
+
+run()
