@@ -177,8 +177,9 @@ def _line_endings(text: str) -> Iterator[Finding]:
         first,
         len(lines[first - 1]),
         "crlf",
-        f"line {first} ends with CRLF{others}; bash reads the CR as part of the "
-        "line, so the #! line names '/bin/bash\\r' (bad interpreter)",
+        f"line {first} ends with CRLF{others}; the CR becomes part of the line, "
+        "so a #! line fails with '/bin/bash^M: bad interpreter' and commands "
+        "get a stray CR",
         "save the file with LF line endings, with dos2unix or the editor's setting",
     )
 
