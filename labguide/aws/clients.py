@@ -1,0 +1,139 @@
+"""Clients from one place: one boto3 session, made up front, shared by threads.
+
+boto3 clients are thread-safe but sessions are not, so the session is built
+once and each client once (under a lock); workers then share the clients.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from labguide.aws.errors import explain
+from labguide.aws.target import Target
+from labguide.errors import LabguideError
+
+log = logging.getLogger(__name__)
+
+SERVICES = (
+    "autoscaling",
+    "backup",
+    "cloudtrail",
+    "cloudwatch",
+    "ec2",
+    "elbv2",
+    "iam",
+    "logs",
+    "resourcegroupstaggingapi",
+    "sns",
+    "ssm",
+    "sts",
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the calls run as: shown before anything is created or deleted."""
+
+    account: str
+    arn: str
+    user_id: str
+
+    @property
+    def caller(self) -> str:
+        """The caller's name: the last part of its ARN."""
+        return self.arn.rsplit("/", 1)[-1] if "/" in self.arn else self.arn
+
+
+class Clients:
+    """boto3 clients for one target, with standard retries and a call count.
+
+    Args:
+        target: where the calls go.
+        max_attempts: attempts per call (standard retry mode's budget).
+    """
+
+    def __init__(self, target: Target, max_attempts: int = 5) -> None:
+        self.target = target
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
+        self._config = Config(
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            connect_timeout=10,
+            read_timeout=60,
+            max_pool_connections=32,
+            user_agent_extra="labguide",
+        )
+        try:
+            if target.kind == "sandbox":
+                self._session = boto3.Session(
+                    aws_access_key_id=target.access_key_id,
+                    aws_secret_access_key=target.secret_access_key,
+                    region_name=target.region,
+                )
+            else:
+                self._session = boto3.Session(
+                    profile_name=target.profile, region_name=target.region
+                )
+        except (BotoCoreError, ClientError) as error:
+            raise self._explained(error) from None
+        self._session.events.register("before-call", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    @property
+    def total_calls(self) -> int:
+        """How many API calls were made through these clients."""
+        return sum(self.calls.values())
+
+    def __getattr__(self, service: str) -> Any:
+        if service not in SERVICES:
+            raise AttributeError(service)
+        return self.client(service)
+
+    def client(self, service: str) -> Any:
+        """The client for `service`, made once."""
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                try:
+                    client = self._session.client(
+                        service,  # type: ignore[call-overload]
+                        endpoint_url=self.target.endpoint_url,
+                        config=self._config,
+                    )
+                except (BotoCoreError, ClientError) as error:
+                    raise self._explained(error) from None
+                self._clients[service] = client
+            return client
+
+    def identity(self) -> Identity:
+        """The account and caller, from STS.
+
+        Raises:
+            LabguideError: credentials are missing, expired or refused.
+        """
+        try:
+            answer = self.client("sts").get_caller_identity()
+        except (BotoCoreError, ClientError) as error:
+            raise self._explained(error) from None
+        return Identity(
+            account=str(answer["Account"]),
+            arn=str(answer["Arn"]),
+            user_id=str(answer["UserId"]),
+        )
+
+    def _explained(self, error: BaseException) -> LabguideError:
+        explained = explain(error, self.target.profile)
+        if explained is not None:
+            return explained
+        return LabguideError(f"AWS call failed: {error}")
