@@ -699,3 +699,31 @@ def test_user_data_is_looked_up_beside_the_catalog(tmp_path: Path, source: str) 
 
     (tmp_path / "userdata" / "web.sh").write_text("#!/bin/bash\n", encoding="utf-8")
     assert load_catalog(file).lab.name_prefix == "ops-case"
+
+
+def _damaged(source: str) -> list[str]:
+    """Catalogs with one line dropped or one value retyped, all over the file."""
+    lines = source.split("\n")
+    dropped = ["\n".join(lines[:i] + lines[i + 1 :]) for i in range(0, len(lines), 3)]
+    values = ["[]", "{}", "1", "null", "true", "[a, b]", "{a: 1}", "-1", "ops-case-x"]
+    retyped = []
+    for i, line in enumerate(lines):
+        if ":" in line and not line.lstrip().startswith("#"):
+            key = line.partition(":")[0]
+            changed = f"{key}: {values[i % len(values)]}"
+            retyped.append("\n".join([*lines[:i], changed, *lines[i + 1 :]]))
+    return dropped + retyped[::2]
+
+
+def test_no_damage_makes_the_loader_crash(source: str) -> None:
+    outcomes = set()
+    for text in _damaged(source):
+        try:
+            parse_catalog(text)
+        except CatalogError as error:
+            assert error.problems
+            assert all(p.line >= 1 and p.message for p in error.problems)
+            outcomes.add("problems")
+        else:
+            outcomes.add("loaded")
+    assert "problems" in outcomes
