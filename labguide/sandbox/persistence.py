@@ -1,0 +1,93 @@
+"""Keeping the sandbox's world on disk, so that it outlives its process.
+
+The whole state is one pickle: every moto backend in use (in one object
+graph, so that the references between services, such as an Auto Scaling
+group's instances in EC2, stay shared), the lab world, the sandbox's own
+ledger (Run Command, backup jobs, CloudTrail history) and the fault
+settings. It is written atomically (a temporary file, then a rename) and
+read back into moto's module-level backends at start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+FILE_NAME = "world.pickle"
+
+
+def _key(backend_dict: Any) -> tuple[str, str, str]:
+    cls = backend_dict.backend
+    return cls.__module__, cls.__qualname__, backend_dict.service_name
+
+
+def _singleton(key: tuple[str, str, str]) -> Any | None:
+    """moto's own BackendDict for a key, the object its code looks up."""
+    from moto.core.base_backend import BackendDict
+
+    module_name, class_name, service = key
+    module = importlib.import_module(module_name)
+    candidates = [importlib.import_module(module_name.rsplit(".", 1)[0]), module]
+    for holder in candidates:
+        for value in vars(holder).values():
+            if (
+                isinstance(value, BackendDict)
+                and value.service_name == service
+                and value.backend.__qualname__ == class_name
+            ):
+                return value
+    return None
+
+
+def save(path: Path, extra: dict[str, Any]) -> None:
+    """Writes moto's backends and `extra` to `path`, atomically."""
+    from moto.core.base_backend import BackendDict
+    from moto.moto_api._internal import mock_random
+
+    payload = {
+        "format": FORMAT,
+        "backends": {_key(bd): dict(bd) for bd in list(BackendDict._instances)},
+        "random": mock_random.getstate(),
+        **extra,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as handle:
+        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """Reads a saved state back into moto's backends; returns the extras, or
+    None when there is nothing (or nothing readable) to restore."""
+    from moto.core.base_backend import BackendDict
+    from moto.moto_api._internal import mock_random
+
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as handle:
+            payload = pickle.load(handle)  # noqa: S301 - our own file, in our own dir
+    except Exception:  # noqa: BLE001 - a damaged file means a fresh sandbox
+        log.exception("cannot read the saved sandbox %s; starting afresh", path)
+        return None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        return None
+    for key, accounts in payload.pop("backends").items():
+        singleton = _singleton(key)
+        if singleton is None:
+            log.warning("moto has no backend %s any more; dropped", key)
+            continue
+        dict.clear(singleton)
+        dict.update(singleton, accounts)
+        if singleton not in BackendDict._instances:
+            BackendDict._instances.append(singleton)
+    mock_random.setstate(payload.pop("random"))
+    return payload
