@@ -293,10 +293,24 @@ def test_a_misspelt_log_group(catalog: Catalog, script: str) -> None:
 
 def test_log_groups_swapped_or_foreign(catalog: Catalog, script: str) -> None:
     foreign = script.replace('"ops-case-nginx-access"', '"/aws/nginx"')
+    swapped = (
+        script.replace('"ops-case-nginx-access"', '"SWAP"')
+        .replace('"ops-case-nginx-error"', '"ops-case-nginx-access"')
+        .replace('"SWAP"', '"ops-case-nginx-error"')
+    )
 
     assert _codes(lint(foreign, catalog)) == [
         ("log-group-mismatch", _line_of(foreign, "/aws/nginx"))
     ]
+    findings = lint(swapped, catalog)
+    assert _codes(findings) == [
+        ("log-group-mismatch", _line_of(script, '"ops-case-nginx-access"')),
+        ("log-group-mismatch", _line_of(script, '"ops-case-nginx-error"')),
+    ]
+    assert findings[0].message == (
+        "log_group_name 'ops-case-nginx-error' differs from the catalog's "
+        "'ops-case-nginx-access' for /var/log/nginx/access.log"
+    )
 
 
 def test_a_log_group_the_agent_never_ships_to(catalog: Catalog, script: str) -> None:

@@ -448,21 +448,24 @@ def _log_groups(
         else ", or lint with --participant NAME if the script is a participant's"
     )
 
+    # Braces inside strings (the agent's "{instance_id}") do not delimit a
+    # collect_list entry, so they are masked before entries are looked for.
+    masked = _STRING.sub(lambda m: '"' + "." * (len(m.group()) - 2) + '"', text)
     covered: set[str] = set()
-    first_line = 1
+    first_line: int | None = None
     templated = False
     for match in _LOG_GROUP.finditer(text):
         value = match.group("value")
         offset = match.start("value")
         line = text.count("\n", 0, offset) + 1
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        if first_line == 1:
+        if first_line is None:
             first_line = line
         if _PLACEHOLDER.search(value):
             templated = True
             continue
 
-        file_path = _file_path_beside(text, match.start(), match.end())
+        file_path = _file_path_beside(text, masked, match.start(), match.end())
         want = expected.get(file_path) if file_path else None
         # A group already reported as misspelt is not reported missing too.
         covered.add(want or value)
@@ -490,7 +493,7 @@ def _log_groups(
     for path, group in expected.items():
         if group not in covered:
             yield Finding(
-                first_line,
+                first_line or 1,
                 1,
                 "log-group-missing",
                 f"the CloudWatch agent config ships nothing to {group} ({path}), "
@@ -500,11 +503,15 @@ def _log_groups(
             )
 
 
-def _file_path_beside(text: str, start: int, end: int) -> str | None:
-    """The `file_path` in the same collect_list entry as a log_group_name."""
-    # Braces inside strings (the agent's "{instance_id}") do not delimit the
-    # entry, so they are masked before the entry's braces are looked for.
-    masked = _STRING.sub(lambda m: '"' + "." * (len(m.group()) - 2) + '"', text)
+def _file_path_beside(text: str, masked: str, start: int, end: int) -> str | None:
+    """The `file_path` in the same collect_list entry as a log_group_name.
+
+    Args:
+        text: the script.
+        masked: the script with the insides of its strings masked.
+        start: where the log_group_name starts.
+        end: where it ends.
+    """
     opening = masked.rfind("{", 0, start)
     closing = masked.find("}", end)
     if opening < 0 or closing < 0:
