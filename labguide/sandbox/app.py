@@ -176,7 +176,11 @@ class SandboxApp:
                 status, headers, content = internal_failure(call)
             else:
                 handler = HANDLERS.get((call.service, call.action))
-                result = handler(self.context, call) if handler else None
+                try:
+                    result = handler(self.context, call) if handler else None
+                except Exception:  # noqa: BLE001 - answer as AWS does, log the bug
+                    log.exception("the sandbox failed on %s %s", call.service, call.action)
+                    result = internal_failure(call)
                 if result is None:
                     status, headers, content = self._call_moto(environ)
                     content = after_moto(self.context, call, status, content)

@@ -189,11 +189,15 @@ def _stamp(at: datetime) -> str:
 
 def _date(at: datetime) -> str:
     """`date`'s default format on AL2023 (UTC)."""
-    return at.strftime("%a %b %d %H:%M:%S UTC %Y").replace(" 0", "  ", 0)
+    return f"{at:%a %b} {at.day:2d} {at:%H:%M:%S} UTC {at:%Y}"
 
 
 def run_user_data(
-    script: str, hostname: str, instance_id: str, launched: datetime
+    script: str,
+    hostname: str,
+    instance_id: str,
+    launched: datetime,
+    scale: float = 1.0,
 ) -> Boot:
     """Runs a user data script the way cloud-init would, on paper.
 
@@ -202,12 +206,13 @@ def run_user_data(
         hostname: the instance's host name (`ip-10-0-1-23.ec2.internal`).
         instance_id: the instance's id, for the agent's log streams.
         launched: when the instance launched.
+        scale: real seconds per AWS second, for the times the logs show.
     """
     boot = Boot()
-    start = launched.timestamp() + USER_DATA_STARTS
+    start = launched.timestamp() + USER_DATA_STARTS * scale
 
     def at(offset: float) -> datetime:
-        return datetime.fromtimestamp(start + offset, UTC)
+        return datetime.fromtimestamp(start + offset * scale, UTC)
 
     header = [
         f"Cloud-init v. {CLOUD_INIT_VERSION} running 'init-local' at "
@@ -393,7 +398,7 @@ def _interpret(
         if xtrace:
             for sub in re.findall(r"\$\(([^)]*)\)", line):
                 boot.output.append(f"++ {sub}")
-            boot.output.append(f"+ {expanded}")
+            boot.output.append("+ " + " ".join(expanded.split()))
         status, seconds = _command(
             expanded, body, boot, env, elapsed, instance_id, number
         )

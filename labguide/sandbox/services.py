@@ -154,6 +154,16 @@ def _dt(at: float) -> datetime:
 # -- Systems Manager ----------------------------------------------------------
 
 
+def instance_tags(instance: Any) -> dict[str, str]:
+    """An EC2 instance's tags as a plain mapping."""
+    if instance is None:
+        return {}
+    return {
+        str(t.get("Key", t.get("key"))): str(t.get("Value", t.get("value")))
+        for t in instance.get_tags()
+    }
+
+
 def _managed(context: Context) -> list[tuple[Any, str]]:
     """(guest, ping status) of every instance SSM knows."""
     now = context.clock.now()
@@ -184,7 +194,7 @@ def describe_instance_information(context: Context, call: Call) -> Response:
     rows = []
     for guest, status in _managed(context):
         instance = context.world.instance(guest.instance_id)
-        tags = {t["Key"]: t["Value"] for t in instance.get_tags()} if instance else {}
+        tags = instance_tags(instance)
         if "InstanceIds" in filters and guest.instance_id not in filters["InstanceIds"]:
             continue
         if "PingStatus" in filters and status not in filters["PingStatus"]:
@@ -975,7 +985,7 @@ def describe_target_health(context: Context, call: Call) -> Response:
             }
         else:
             health = context.world.target_health(elbv2, group, target_id)
-        check_port = str(group.healthcheck_port or "traffic-port")
+        check_port = str(group.health_check_port or "traffic-port")
         rows.append(
             {
                 "Target": {"Id": target_id, "Port": port},

@@ -344,7 +344,8 @@ class World:
                 script = decode_user_data(raw)
                 launched = datetime.fromtimestamp(now, UTC)
                 boot = run_user_data(
-                    script, instance.private_dns_name, instance.id, launched
+                    script, instance.private_dns_name, instance.id, launched,
+                    self.clock.scale,
                 )
                 self.guests[instance.id] = Guest(
                     instance_id=instance.id,
@@ -486,8 +487,18 @@ class World:
         if now < first:
             return
         if self.clock.scale == 0:
-            due = record.checks + healthy + unhealthy
-            times = [now] * (healthy + unhealthy)
+            # Every wait is instant: check again only when the outcome would
+            # change what the target group reports.
+            outcome = self.probe(group, balancer, guest, now, record_access=False)
+            settled = (outcome.ok and record.state == "healthy") or (
+                not outcome.ok
+                and record.state == "unhealthy"
+                and record.reason == outcome.reason
+            )
+            if settled:
+                return
+            due = record.checks + (healthy if outcome.ok else unhealthy)
+            times = [now] * (due - record.checks)
         else:
             due = int((now - first) // self.clock.real(interval)) + 1
             start = max(record.checks, due - (healthy + unhealthy))
@@ -539,14 +550,17 @@ class World:
                     return True
         return False
 
-    def probe(self, group: Any, balancer: Any, guest: Guest, at: float) -> Probe:
-        """One health check of a target, as the load balancer would run it."""
+    def probe(
+        self, group: Any, balancer: Any, guest: Guest, at: float, record_access: bool = True
+    ) -> Probe:
+        """One health check of a target, as the load balancer would run it
+        (leaving its line in nginx's logs unless `record_access` is false)."""
         instance = self.instance(guest.instance_id)
         if instance is None or instance.state != "running":
             return Probe(False, "Target.InvalidState", "Target is in the stopped state")
         port = int(group.port or 80)
-        if str(group.healthcheck_port or "traffic-port") not in ("traffic-port", ""):
-            port = int(group.healthcheck_port)
+        if str(group.health_check_port or "traffic-port") not in ("traffic-port", ""):
+            port = int(group.health_check_port)
         if not self.admits(instance, balancer, port):
             return Probe(False, "Target.Timeout", "Request timed out")
         if guest.nginx_state(self.clock, at) not in ("running", "failing"):
@@ -554,9 +568,10 @@ class World:
         path = group.health_check_path or "/"
         status, body, problem = guest.serve(path, self.clock, at)
         client = _balancer_address(balancer, guest)
-        guest.access(at, client, "GET", path, status, len(body), HEALTH_CHECKER)
-        if problem:
-            guest.error(at, problem, client, f"GET {path} HTTP/1.1", guest.private_ip)
+        if record_access:
+            guest.access(at, client, "GET", path, status, len(body), HEALTH_CHECKER)
+            if problem:
+                guest.error(at, problem, client, f"GET {path} HTTP/1.1", guest.private_ip)
         if not _code_matches(status, (group.matcher or {}).get("HttpCode", "200")):
             return Probe(
                 False,
@@ -774,12 +789,9 @@ class World:
         instance = self.instance(guest.instance_id)
         if instance is None or instance.state == "terminated":
             return None
-        if guest.ssm_last_ping >= now or not self.clock.passed(
-            guest.ssm_last_ping, Timing.SSM_PING_LOST, now
-        ):
-            online, _ = self.ssm_reachable(instance)
-            if online:
-                return "Online"
+        online, _ = self.ssm_reachable(instance)
+        if online or not self.clock.passed(guest.ssm_last_ping, Timing.SSM_PING_LOST, now):
+            return "Online"
         return "ConnectionLost"
 
     # -- CloudWatch Logs -----------------------------------------------------
