@@ -180,7 +180,9 @@ class Sandbox:
             "state_dir": str(self.state_dir) if self.state_dir else None,
         }
         serving = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-http", daemon=True
+            target=lambda: self._server.serve_forever(poll_interval=0.1),
+            name="sandbox-http",
+            daemon=True,
         )
         ticking = threading.Thread(
             target=self._keep_time, name="sandbox-tick", daemon=True

@@ -93,7 +93,10 @@ def read_call(environ: dict[str, Any], body: bytes) -> Call | None:
     content_type = environ.get("CONTENT_TYPE", "")
     target = environ.get("HTTP_X_AMZ_TARGET")
     method = environ.get("REQUEST_METHOD", "GET")
-    path = unquote(environ.get("PATH_INFO", "/"))
+    # REST labels may hold encoded slashes (a recovery point's ARN): match on
+    # the path as sent, and decode each label after.
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+    path = raw.split("?", 1)[0]
     query = environ.get("QUERY_STRING", "")
     call = Call(
         service=_SIGNING_TO_SERVICE.get(signing_name, signing_name),
