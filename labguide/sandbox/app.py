@@ -266,7 +266,8 @@ class SandboxApp:
         if path == "/tick":
             return 200, {"ok": True}
         if path == "/stop" and method == "POST":
-            threading.Thread(target=self.on_stop, daemon=True).start()
+            # Stop a moment later, so that this answer reaches the caller.
+            threading.Timer(0.2, self.on_stop).start()
             return 200, {"stopping": True}
         if path == "/faults":
             if method == "POST":

@@ -230,7 +230,9 @@ def stop_running() -> bool:
     info = running_sandbox()
     if info is None:
         return False
-    with contextlib.suppress(OSError, ValueError):
+    import http.client
+
+    with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
         control(info, "/stop", {})
     deadline = time.monotonic() + STOP_TIMEOUT
     while time.monotonic() < deadline:

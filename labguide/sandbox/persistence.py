@@ -14,8 +14,10 @@ import importlib
 import logging
 import os
 import pickle
+from collections import defaultdict
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,45 @@ def _singleton(key: tuple[str, str, str]) -> Any | None:
     return None
 
 
+def _new_defaultdict(cls: type, factory: Any) -> Any:
+    """An empty `defaultdict` subclass, made without its own `__init__`."""
+    made = cls.__new__(cls)
+    defaultdict.__init__(made, factory)
+    return made
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles moto's objects: a few `defaultdict(lambda: ...)` fields (their
+    factory becomes an equivalent `partial`) and `defaultdict` subclasses
+    with their own constructor, which a plain pickler cannot."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is defaultdict and getattr(
+            obj.default_factory, "__name__", ""
+        ) == "<lambda>":
+            sample = obj.default_factory()
+            factory: Any = None
+            if type(sample) is defaultdict:
+                factory = partial(defaultdict, sample.default_factory)
+            elif isinstance(sample, dict | list | set):
+                factory = type(sample)
+            return (defaultdict, (factory,), None, None, iter(obj.items()))
+        if isinstance(obj, defaultdict) and type(obj) is not defaultdict:
+            # moto's ParameterDict takes other arguments than defaultdict's.
+            state = dict(vars(obj))
+            return (
+                _new_defaultdict,
+                (type(obj), obj.default_factory),
+                state,
+                None,
+                iter(obj.items()),
+            )
+        return NotImplemented
+
+
 def save(path: Path, extra: dict[str, Any]) -> None:
     """Writes moto's backends and `extra` to `path`, atomically."""
     from moto.core.base_backend import BackendDict
@@ -60,7 +101,7 @@ def save(path: Path, extra: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     with temporary.open("wb") as handle:
-        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        _Pickler(handle).dump(payload)
     os.replace(temporary, path)
 
 

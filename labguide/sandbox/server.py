@@ -73,6 +73,8 @@ class Sandbox:
         self._server: Any = None
         self._threads: list[threading.Thread] = []
         self._stopped = threading.Event()
+        self._stop_lock = threading.Lock()
+        self._finished = False
         self._dirty = threading.Event()
         self.app: Any = None
         self.started_at = 0.0
@@ -205,10 +207,19 @@ class Sandbox:
                 last_save = time.monotonic()
 
     def stop(self) -> None:
-        """Stops serving, saves the world (with a state dir) and frees moto."""
+        """Stops serving, saves the world (with a state dir) and frees moto.
+
+        A second caller (the control API's stop racing Ctrl-C) waits until
+        the first has finished, so that nobody exits before the world is saved.
+        """
+        with self._stop_lock:
+            if self._finished or self._server is None:
+                return
+            self._stop()
+            self._finished = True
+
+    def _stop(self) -> None:
         global _active
-        if self._stopped.is_set() or self._server is None:
-            return
         self._stopped.set()
         self._server.shutdown()
         for thread in self._threads:
