@@ -112,11 +112,11 @@ def _new_user_data(
     )["LaunchTemplateVersions"][0]
     script = base64.b64decode(latest["LaunchTemplateData"].get("UserData", "")).decode()
     broken = change(script)
+    # The whole data, not SourceVersion: moto does not merge a source version.
+    data = dict(latest["LaunchTemplateData"])
+    data["UserData"] = base64.b64encode(broken.encode()).decode()
     version = ec2.create_launch_template_version(
-        LaunchTemplateName=name,
-        SourceVersion=str(latest["VersionNumber"]),
-        VersionDescription="drill",
-        LaunchTemplateData={"UserData": base64.b64encode(broken.encode()).decode()},
+        LaunchTemplateName=name, VersionDescription="drill", LaunchTemplateData=data
     )["LaunchTemplateVersion"]["VersionNumber"]
     ec2.modify_launch_template(LaunchTemplateName=name, DefaultVersion=str(version))
     group = _group(client, catalog, who)
