@@ -30,27 +30,34 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--faults",
         default="",
-        help="API faults, e.g. throttle=0.1,error=0.05,drop=0.02,profile-delay=10,seed=7",
+        help="API faults, e.g. throttle=0.1,error=0.05,drop=0.02,profile-delay=10,seed=7",  # noqa: E501
     )
     serve.add_argument("--state-dir", help="where the world is kept (default: yours)")
     serve.add_argument("--quiet", action="store_true", help="print nothing")
     serve.set_defaults(handler=serve_sandbox)
 
-    status = actions.add_parser("status", help="whether the sandbox runs, and its world")
+    status = actions.add_parser(
+        "status", help="whether the sandbox runs, and its world"
+    )
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(handler=show_status)
 
-    stop = actions.add_parser("stop", help="stop the background sandbox (it keeps its world)")
+    stop = actions.add_parser(
+        "stop", help="stop the background sandbox (it keeps its world)"
+    )
     stop.set_defaults(handler=stop_sandbox)
 
     confirm = actions.add_parser(
-        "confirm-email", help="confirm the alarm's e-mail subscription (the link's click)"
+        "confirm-email",
+        help="confirm the alarm's e-mail subscription (the link's click)",
     )
     confirm.add_argument("--participant", help="the participant whose lab it is")
     confirm.add_argument("--email", help="only this address")
     confirm.set_defaults(handler=confirm_email)
 
-    drill = subparsers.add_parser("drill", help="put a known fault into the sandbox lab")
+    drill = subparsers.add_parser(
+        "drill", help="put a known fault into the sandbox lab"
+    )
     drills = drill.add_subparsers(dest="drill_command", required=True)
     listing = drills.add_parser("list", help="the drills and what they break")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
@@ -98,7 +105,9 @@ def serve_sandbox(args: argparse.Namespace) -> int:
     if scale < 0:
         raise LabguideError("--time-scale must be 0 or more.")
 
-    sandbox = Sandbox(port=args.port, time_scale=scale, state_dir=directory, faults=faults)
+    sandbox = Sandbox(
+        port=args.port, time_scale=scale, state_dir=directory, faults=faults
+    )
     try:
         sandbox.start()
     except SandboxError as problem:
@@ -145,8 +154,10 @@ def show_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"running": True, **status}, indent=2, default=str))
         return 0
-    print(f"The sandbox runs on {info.endpoint_url} (pid {info.pid}), "
-          f"time scale {status['time_scale']}.")
+    print(
+        f"The sandbox runs on {info.endpoint_url} (pid {info.pid}), "
+        f"time scale {status['time_scale']}."
+    )
     active = {k: v for k, v in status["faults"].items() if v and k != "seed"}
     if active:
         print("Faults: " + ", ".join(f"{k}={v}" for k, v in active.items()))
@@ -157,7 +168,9 @@ def show_status(args: argparse.Namespace) -> int:
         )
     pending = status["world"]["pending_emails"]
     if pending:
-        print(f"{pending} e-mail subscription(s) wait: `labguide sandbox confirm-email`.")
+        print(
+            f"{pending} e-mail subscription(s) wait: `labguide sandbox confirm-email`."
+        )
     return 0
 
 
@@ -191,8 +204,10 @@ def confirm_email(args: argparse.Namespace) -> int:
     if not status["confirmed"]:
         print("No e-mail subscription was waiting for confirmation.")
     else:
-        print(f"Confirmed {len(mine)} subscription(s) to {topic}"
-              + (f" and {others} other(s)." if others else "."))
+        print(
+            f"Confirmed {len(mine)} subscription(s) to {topic}"
+            + (f" and {others} other(s)." if others else ".")
+        )
     return 0
 
 
@@ -201,9 +216,15 @@ def list_drills(args: argparse.Namespace) -> int:
     from labguide.sandbox.drills import DRILLS
 
     if args.json:
-        print(json.dumps([
-            {"name": d.name, "goal": d.goal, "summary": d.summary} for d in DRILLS.values()
-        ], indent=2))
+        print(
+            json.dumps(
+                [
+                    {"name": d.name, "goal": d.goal, "summary": d.summary}
+                    for d in DRILLS.values()
+                ],
+                indent=2,
+            )
+        )
         return 0
     width = max(len(name) for name in DRILLS)
     for drill in DRILLS.values():
@@ -230,5 +251,7 @@ def start_drill(args: argparse.Namespace) -> int:
     region = args.region or catalog.lab.default_region
     done = apply(args.name, info.target(region), catalog, args.participant)
     print(f"Drill {args.name}: {done}.")
-    print(f"Find the cause with the tip `{args.name}` (`labguide verify` shows the symptom).")
+    print(
+        f"Find the cause with the tip `{args.name}` (`labguide verify` shows the symptom)."  # noqa: E501
+    )
     return 0

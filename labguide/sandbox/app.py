@@ -179,7 +179,9 @@ class SandboxApp:
                 try:
                     result = handler(self.context, call) if handler else None
                 except Exception:  # noqa: BLE001 - answer as AWS does, log the bug
-                    log.exception("the sandbox failed on %s %s", call.service, call.action)
+                    log.exception(
+                        "the sandbox failed on %s %s", call.service, call.action
+                    )
                     result = internal_failure(call)
                 if result is None:
                     status, headers, content = self._call_moto(environ)

@@ -81,14 +81,18 @@ def _group(client: Callable[[str], Any], catalog: Catalog, who: str | None) -> A
     return groups[0]
 
 
-def _replace(client: Callable[[str], Any], group: Any, subnet: str | None = None) -> int:
+def _replace(
+    client: Callable[[str], Any], group: Any, subnet: str | None = None
+) -> int:
     """Replaces the group's instances (those in `subnet` only, if given), as
     terminating them with the group keeping its size does."""
     replaced = 0
     for instance in group["Instances"]:
-        if subnet and instance.get("AvailabilityZone") and _subnet_of(
-            client, instance["InstanceId"]
-        ) != subnet:
+        if (
+            subnet
+            and instance.get("AvailabilityZone")
+            and _subnet_of(client, instance["InstanceId"]) != subnet
+        ):
             continue
         client("autoscaling").terminate_instance_in_auto_scaling_group(
             InstanceId=instance["InstanceId"], ShouldDecrementDesiredCapacity=False
@@ -103,7 +107,10 @@ def _subnet_of(client: Callable[[str], Any], instance_id: str) -> str:
 
 
 def _new_user_data(
-    client: Callable[[str], Any], catalog: Catalog, who: str | None, change: Callable[[str], str]
+    client: Callable[[str], Any],
+    catalog: Catalog,
+    who: str | None,
+    change: Callable[[str], str],
 ) -> str:
     name = parameters_of(catalog, LaunchTemplateParams, who).name
     ec2 = client("ec2")
@@ -138,12 +145,16 @@ def _merge_first_line(script: str) -> str:
     return "\n".join([merged, *lines[following + 1 :]])
 
 
-def userdata_shebang(client: Callable[[str], Any], catalog: Catalog, who: str | None) -> str:
+def userdata_shebang(
+    client: Callable[[str], Any], catalog: Catalog, who: str | None
+) -> str:
     """Merges the user data's first two lines (`#!/bin/bashset -euxo ...`)."""
     return _new_user_data(client, catalog, who, _merge_first_line)
 
 
-def userdata_crlf(client: Callable[[str], Any], catalog: Catalog, who: str | None) -> str:
+def userdata_crlf(
+    client: Callable[[str], Any], catalog: Catalog, who: str | None
+) -> str:
     """Saves the user data with Windows line endings."""
     return _new_user_data(
         client, catalog, who, lambda s: s.replace("\r\n", "\n").replace("\n", "\r\n")
@@ -158,9 +169,9 @@ def subnet_no_public_ip(
     network = parameters_of(catalog, NetworkParams, who)
     name = network.subnets[-1].name
     ec2 = client("ec2")
-    subnets = ec2.describe_subnets(
-        Filters=[{"Name": "tag:Name", "Values": [name]}]
-    )["Subnets"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": [name]}])[
+        "Subnets"
+    ]
     if not subnets:
         raise LabguideError(f"The lab has no subnet {name} yet.", "Run the lab first.")
     subnet = subnets[0]["SubnetId"]
@@ -169,7 +180,9 @@ def subnet_no_public_ip(
     return f"subnet {name} maps no public IPv4; {replaced} instance(s) replaced"
 
 
-def sg_blocks_alb(client: Callable[[str], Any], catalog: Catalog, who: str | None) -> str:
+def sg_blocks_alb(
+    client: Callable[[str], Any], catalog: Catalog, who: str | None
+) -> str:
     """Removes the instances' inbound rule from the load balancer's group."""
     groups = parameters_of(catalog, SecurityGroupsParams, who)
     ec2 = client("ec2")
@@ -177,7 +190,9 @@ def sg_blocks_alb(client: Callable[[str], Any], catalog: Catalog, who: str | Non
         Filters=[{"Name": "group-name", "Values": [groups.instance_group]}]
     )["SecurityGroups"]
     if not found:
-        raise LabguideError(f"The lab has no security group {groups.instance_group} yet.")
+        raise LabguideError(
+            f"The lab has no security group {groups.instance_group} yet."
+        )
     group = found[0]
     removed = [
         permission
@@ -185,7 +200,9 @@ def sg_blocks_alb(client: Callable[[str], Any], catalog: Catalog, who: str | Non
         if permission.get("UserIdGroupPairs")
     ]
     if removed:
-        ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=removed)
+        ec2.revoke_security_group_ingress(
+            GroupId=group["GroupId"], IpPermissions=removed
+        )
     return f"{len(removed)} inbound rule(s) removed from {groups.instance_group}"
 
 
@@ -195,12 +212,18 @@ def healthcheck_path(
     """Points the target group's health check at a path nginx does not serve."""
     name = parameters_of(catalog, TargetGroupParams, who).name
     elbv2 = client("elbv2")
-    arn = elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
-    elbv2.modify_target_group(TargetGroupArn=arn, HealthCheckPath=BROKEN_HEALTH_CHECK_PATH)
+    arn = elbv2.describe_target_groups(Names=[name])["TargetGroups"][0][
+        "TargetGroupArn"
+    ]
+    elbv2.modify_target_group(
+        TargetGroupArn=arn, HealthCheckPath=BROKEN_HEALTH_CHECK_PATH
+    )
     return f"{name} checks {BROKEN_HEALTH_CHECK_PATH}"
 
 
-def nginx_stopped(client: Callable[[str], Any], catalog: Catalog, who: str | None) -> str:
+def nginx_stopped(
+    client: Callable[[str], Any], catalog: Catalog, who: str | None
+) -> str:
     """Stops nginx on one instance, with `systemctl stop nginx` through Run
     Command."""
     group = _group(client, catalog, who)
@@ -231,20 +254,26 @@ def sns_unconfirmed(
     name = parameters_of(catalog, AlarmParams, who).topic_name
     sns = client("sns")
     topic = next(
-        (t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(
-            ":" + name
-        )),
+        (
+            t["TopicArn"]
+            for t in sns.list_topics()["Topics"]
+            if t["TopicArn"].endswith(":" + name)
+        ),
         None,
     )
     if topic is None:
         raise LabguideError(f"The lab has no topic {name} yet.", "Run the lab first.")
     renewed = 0
-    for subscription in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]:
+    for subscription in sns.list_subscriptions_by_topic(TopicArn=topic)[
+        "Subscriptions"
+    ]:
         if subscription["Protocol"] != "email":
             continue
         if subscription["SubscriptionArn"].startswith("arn:"):
             sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
-            sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=subscription["Endpoint"])
+            sns.subscribe(
+                TopicArn=topic, Protocol="email", Endpoint=subscription["Endpoint"]
+            )
             renewed += 1
     return f"{renewed} e-mail subscription(s) on {name} wait for confirmation"
 
@@ -252,20 +281,48 @@ def sns_unconfirmed(
 DRILLS: dict[str, Drill] = {
     drill.name: drill
     for drill in (
-        Drill("userdata-shebang", "web-via-alb",
-              "the user data's first line merged with the next", userdata_shebang),
-        Drill("userdata-crlf", "web-via-alb",
-              "the user data saved with CRLF line endings", userdata_crlf),
-        Drill("subnet-no-public-ip", "session-manager",
-              "one subnet stops assigning public IPv4 addresses", subnet_no_public_ip),
-        Drill("sg-blocks-alb", "targets-healthy",
-              "the instances' group no longer admits the load balancer", sg_blocks_alb),
-        Drill("healthcheck-path", "targets-healthy",
-              "the health check asks for a page nginx does not have", healthcheck_path),
-        Drill("nginx-stopped", "targets-healthy",
-              "nginx stopped on one instance", nginx_stopped),
-        Drill("sns-unconfirmed", "alarm-notification",
-              "the alarm's e-mail subscription is not confirmed", sns_unconfirmed),
+        Drill(
+            "userdata-shebang",
+            "web-via-alb",
+            "the user data's first line merged with the next",
+            userdata_shebang,
+        ),
+        Drill(
+            "userdata-crlf",
+            "web-via-alb",
+            "the user data saved with CRLF line endings",
+            userdata_crlf,
+        ),
+        Drill(
+            "subnet-no-public-ip",
+            "session-manager",
+            "one subnet stops assigning public IPv4 addresses",
+            subnet_no_public_ip,
+        ),
+        Drill(
+            "sg-blocks-alb",
+            "targets-healthy",
+            "the instances' group no longer admits the load balancer",
+            sg_blocks_alb,
+        ),
+        Drill(
+            "healthcheck-path",
+            "targets-healthy",
+            "the health check asks for a page nginx does not have",
+            healthcheck_path,
+        ),
+        Drill(
+            "nginx-stopped",
+            "targets-healthy",
+            "nginx stopped on one instance",
+            nginx_stopped,
+        ),
+        Drill(
+            "sns-unconfirmed",
+            "alarm-notification",
+            "the alarm's e-mail subscription is not confirmed",
+            sns_unconfirmed,
+        ),
     )
 }
 """Every drill, by name."""

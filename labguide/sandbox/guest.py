@@ -252,7 +252,7 @@ def run_user_data(
         boot.exit_code = 126
         interpreter = first_line[2:].strip("\r").split()[0] if first_line[2:] else ""
         boot.output.append(
-            f"{SCRIPT_PATH}: {interpreter}^M: bad interpreter: No such file or directory"
+            f"{SCRIPT_PATH}: {interpreter}^M: bad interpreter: No such file or directory"  # noqa: E501
         )
         _script_failed(boot, at(0.2), 126)
     elif not _known_interpreter(first_line):
@@ -499,7 +499,7 @@ def _dnf(words: list[str], boot: Boot) -> tuple[int, float]:
     if verb in ("update", "upgrade"):
         boot.output.extend(
             [
-                "Amazon Linux 2023 repository                     48 MB/s |  31 MB     00:00",
+                "Amazon Linux 2023 repository                     48 MB/s |  31 MB     00:00",  # noqa: E501
                 "Last metadata expiration check: 0:00:05 ago.",
                 "Dependencies resolved.",
                 "Nothing to do.",
@@ -610,11 +610,11 @@ def _agent_ctl(
             [
                 "I! Trying to detect region from ec2",
                 "D! [EC2] Found active network interface",
-                "Successfully fetched the config and saved in /opt/aws/amazon-cloudwatch-"
+                "Successfully fetched the config and saved in /opt/aws/amazon-cloudwatch-"  # noqa: E501
                 "agent/etc/amazon-cloudwatch-agent.d/file_config.json.tmp",
                 "Start configuration validation...",
                 "2026/01/01 00:00:00 Reading json config file path: /opt/aws/amazon-"
-                "cloudwatch-agent/etc/amazon-cloudwatch-agent.d/file_config.json.tmp ...",
+                "cloudwatch-agent/etc/amazon-cloudwatch-agent.d/file_config.json.tmp ...",  # noqa: E501
                 "2026/01/01 00:00:00 I! Valid Json input schema.",
                 "Configuration validation first phase succeeded",
                 "Configuration validation second phase succeeded",

@@ -25,6 +25,12 @@ FORMAT = 1
 FILE_NAME = "world.pickle"
 
 
+def _instances(cls: Any) -> list[Any]:
+    """moto's registry of the BackendDicts in use (a class attribute)."""
+    registry: list[Any] = cls._instances
+    return registry
+
+
 def _key(backend_dict: Any) -> tuple[str, str, str]:
     cls = backend_dict.backend
     return cls.__module__, cls.__qualname__, backend_dict.service_name
@@ -50,7 +56,7 @@ def _singleton(key: tuple[str, str, str]) -> Any | None:
 
 def _new_defaultdict(cls: type, factory: Any) -> Any:
     """An empty `defaultdict` subclass, made without its own `__init__`."""
-    made = cls.__new__(cls)
+    made = cls.__new__(cls)  # type: ignore[call-overload]
     defaultdict.__init__(made, factory)
     return made
 
@@ -64,10 +70,11 @@ class _Pickler(pickle.Pickler):
         super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     def reducer_override(self, obj: Any) -> Any:
-        if type(obj) is defaultdict and getattr(
-            obj.default_factory, "__name__", ""
-        ) == "<lambda>":
-            sample = obj.default_factory()
+        if (
+            type(obj) is defaultdict
+            and getattr(obj.default_factory, "__name__", "") == "<lambda>"
+        ):
+            sample = obj.default_factory()  # type: ignore[misc]
             factory: Any = None
             if type(sample) is defaultdict:
                 factory = partial(defaultdict, sample.default_factory)
@@ -94,7 +101,7 @@ def save(path: Path, extra: dict[str, Any]) -> None:
 
     payload = {
         "format": FORMAT,
-        "backends": {_key(bd): dict(bd) for bd in list(BackendDict._instances)},
+        "backends": {_key(bd): dict(bd) for bd in _instances(BackendDict)},
         "random": mock_random.getstate(),
         **extra,
     }
@@ -128,7 +135,7 @@ def load(path: Path) -> dict[str, Any] | None:
             continue
         dict.clear(singleton)
         dict.update(singleton, accounts)
-        if singleton not in BackendDict._instances:
-            BackendDict._instances.append(singleton)
+        if singleton not in _instances(BackendDict):
+            _instances(BackendDict).append(singleton)
     mock_random.setstate(payload.pop("random"))
     return payload

@@ -125,7 +125,7 @@ def _systemctl(
             state = "active (running)" if running else "inactive (dead)"
             return Result(
                 stdout=(
-                    f"{'●' if running else '○'} amazon-cloudwatch-agent.service - Amazon "
+                    f"{'●' if running else '○'} amazon-cloudwatch-agent.service - Amazon "  # noqa: E501
                     "CloudWatch Agent\n     Loaded: loaded (/etc/systemd/system/amazon-"
                     "cloudwatch-agent.service; enabled; preset: disabled)\n"
                     f"     Active: {state}\n"
@@ -142,7 +142,7 @@ def _nginx_unit(world: World, guest: Guest, verb: str, now: float) -> Result:
     if state == "absent":
         if verb in ("start", "restart", "stop", "enable"):
             return Result(
-                stderr=f"Failed to {verb} nginx.service: Unit nginx.service not found.\n",
+                stderr=f"Failed to {verb} nginx.service: Unit nginx.service not found.\n",  # noqa: E501
                 code=5,
             )
         return Result(stderr="Unit nginx.service could not be found.\n", code=4)

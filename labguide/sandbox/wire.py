@@ -95,7 +95,11 @@ def read_call(environ: dict[str, Any], body: bytes) -> Call | None:
     method = environ.get("REQUEST_METHOD", "GET")
     # REST labels may hold encoded slashes (a recovery point's ARN): match on
     # the path as sent, and decode each label after.
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+    raw = (
+        environ.get("RAW_URI")
+        or environ.get("REQUEST_URI")
+        or environ.get("PATH_INFO", "/")
+    )
     path = raw.split("?", 1)[0]
     query = environ.get("QUERY_STRING", "")
     call = Call(

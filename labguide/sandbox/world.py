@@ -344,7 +344,10 @@ class World:
                 script = decode_user_data(raw)
                 launched = datetime.fromtimestamp(now, UTC)
                 boot = run_user_data(
-                    script, instance.private_dns_name, instance.id, launched,
+                    script,
+                    instance.private_dns_name,
+                    instance.id,
+                    launched,
                     self.clock.scale,
                 )
                 self.guests[instance.id] = Guest(
@@ -545,13 +548,19 @@ class World:
                     return True
                 cidr = rule.ip_range.get("CidrIp") if rule.ip_range else None
                 if cidr and all(
-                    net.subnet_of(ipaddress.ip_network(cidr)) for net in networks
+                    net.subnet_of(ipaddress.ip_network(cidr))  # type: ignore[arg-type]
+                    for net in networks
                 ):
                     return True
         return False
 
     def probe(
-        self, group: Any, balancer: Any, guest: Guest, at: float, record_access: bool = True
+        self,
+        group: Any,
+        balancer: Any,
+        guest: Guest,
+        at: float,
+        record_access: bool = True,
     ) -> Probe:
         """One health check of a target, as the load balancer would run it
         (leaving its line in nginx's logs unless `record_access` is false)."""
@@ -571,7 +580,9 @@ class World:
         if record_access:
             guest.access(at, client, "GET", path, status, len(body), HEALTH_CHECKER)
             if problem:
-                guest.error(at, problem, client, f"GET {path} HTTP/1.1", guest.private_ip)
+                guest.error(
+                    at, problem, client, f"GET {path} HTTP/1.1", guest.private_ip
+                )
         if not _code_matches(status, (group.matcher or {}).get("HttpCode", "200")):
             return Probe(
                 False,
@@ -790,7 +801,9 @@ class World:
         if instance is None or instance.state == "terminated":
             return None
         online, _ = self.ssm_reachable(instance)
-        if online or not self.clock.passed(guest.ssm_last_ping, Timing.SSM_PING_LOST, now):
+        if online or not self.clock.passed(
+            guest.ssm_last_ping, Timing.SSM_PING_LOST, now
+        ):
             return "Online"
         return "ConnectionLost"
 
@@ -861,7 +874,7 @@ class World:
                     continue
                 self.seen_subscriptions.add(arn)
                 if subscription.protocol in ("email", "email-json"):
-                    token = "%064x" % self.random.getrandbits(256)
+                    token = f"{self.random.getrandbits(256):064x}"
                     self.pending_subscriptions[arn] = token
                     subscription.attributes["PendingConfirmation"] = "true"
                     subscription.attributes["ConfirmationWasAuthenticated"] = "false"
@@ -1002,7 +1015,7 @@ class World:
                     subject=f'{state}: "{alarm.name}" in {_region_title(region)}',
                     body=(
                         f"You are receiving this email because your Amazon CloudWatch "
-                        f'Alarm "{alarm.name}" in the {_region_title(region)} region has '
+                        f'Alarm "{alarm.name}" in the {_region_title(region)} region has '  # noqa: E501
                         f'entered the {state} state, because "{reason}" at '
                         f'"{_iso(now)}".\n\nMonitored Metric:\n'
                         f"- MetricNamespace: {alarm.namespace}\n"
@@ -1010,9 +1023,9 @@ class World:
                         f"- Period: {alarm.period} seconds\n"
                         f"- Statistic: {alarm.statistic}\n"
                         f"- Threshold: The alarm is in the ALARM state when the metric "
-                        f"is {alarm.comparison_operator} {alarm.threshold} for at least "
+                        f"is {alarm.comparison_operator} {alarm.threshold} for at least "  # noqa: E501
                         f"{alarm.evaluation_periods} of the last "
-                        f"{alarm.evaluation_periods} period(s) of {alarm.period} seconds."
+                        f"{alarm.evaluation_periods} period(s) of {alarm.period} seconds."  # noqa: E501
                     ),
                     sent=now,
                     topic_arn=topic_arn,

@@ -115,20 +115,37 @@ def build_lab(
     network = lab.params(NetworkParams)
     vpc = ec2.create_vpc(
         CidrBlock=network.vpc_cidr,
-        TagSpecifications=[{"ResourceType": "vpc", "Tags": [
-            {"Key": "Name", "Value": network.vpc_name}, *lab.tags("network")]}],
+        TagSpecifications=[
+            {
+                "ResourceType": "vpc",
+                "Tags": [
+                    {"Key": "Name", "Value": network.vpc_name},
+                    *lab.tags("network"),
+                ],
+            }
+        ],
     )["Vpc"]["VpcId"]
-    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
+    zones = [
+        z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]
+    ]
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
     table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.create_route(
+        RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw
+    )
     subnets = []
     for spec in network.subnets:
         subnet = ec2.create_subnet(
-            VpcId=vpc, CidrBlock=spec.cidr, AvailabilityZone=zones[spec.zone_index],
-            TagSpecifications=[{"ResourceType": "subnet", "Tags": [
-                {"Key": "Name", "Value": spec.name}, *lab.tags("network")]}],
+            VpcId=vpc,
+            CidrBlock=spec.cidr,
+            AvailabilityZone=zones[spec.zone_index],
+            TagSpecifications=[
+                {
+                    "ResourceType": "subnet",
+                    "Tags": [{"Key": "Name", "Value": spec.name}, *lab.tags("network")],
+                }
+            ],
         )["Subnet"]["SubnetId"]
         ec2.modify_subnet_attribute(
             SubnetId=subnet, MapPublicIpOnLaunch={"Value": spec.map_public_ip}
@@ -177,7 +194,9 @@ def build_lab(
     lab.ids["groups"] = group_ids
 
     template = lab.params(LaunchTemplateParams)
-    image = client("ssm").get_parameter(Name=template.ami_parameter)["Parameter"]["Value"]
+    image = client("ssm").get_parameter(Name=template.ami_parameter)["Parameter"][
+        "Value"
+    ]
     script = user_data if user_data is not None else render(catalog, participant)
     lab.ids["template"] = ec2.create_launch_template(
         LaunchTemplateName=template.name,
@@ -194,8 +213,11 @@ def build_lab(
     elbv2 = client("elbv2")
     target_group = lab.params(TargetGroupParams)
     lab.ids["target_group"] = elbv2.create_target_group(
-        Name=target_group.name, Protocol=target_group.protocol, Port=target_group.port,
-        VpcId=vpc, TargetType=target_group.target_type,
+        Name=target_group.name,
+        Protocol=target_group.protocol,
+        Port=target_group.port,
+        VpcId=vpc,
+        TargetType=target_group.target_type,
         HealthCheckPath=target_group.health_check_path,
         HealthCheckIntervalSeconds=target_group.health_check_interval_seconds,
         HealthyThresholdCount=target_group.healthy_threshold,
@@ -205,12 +227,17 @@ def build_lab(
 
     balancer = lab.params(LoadBalancerParams)
     created = elbv2.create_load_balancer(
-        Name=balancer.name, Subnets=subnets, SecurityGroups=[group_ids[balancer.security_group]],
-        Scheme=balancer.scheme, Type="application", IpAddressType=balancer.ip_address_type,
+        Name=balancer.name,
+        Subnets=subnets,
+        SecurityGroups=[group_ids[balancer.security_group]],
+        Scheme=balancer.scheme,
+        Type="application",
+        IpAddressType=balancer.ip_address_type,
     )["LoadBalancers"][0]
     lab.ids["balancer"] = created["LoadBalancerArn"]
     elbv2.create_listener(
-        LoadBalancerArn=created["LoadBalancerArn"], Protocol=balancer.listener_protocol,
+        LoadBalancerArn=created["LoadBalancerArn"],
+        Protocol=balancer.listener_protocol,
         Port=balancer.listener_port,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": lab.ids["target_group"]}],
     )
@@ -223,7 +250,8 @@ def build_lab(
     client("autoscaling").create_auto_scaling_group(
         AutoScalingGroupName=group.name,
         LaunchTemplate={"LaunchTemplateName": template.name, "Version": "$Latest"},
-        MinSize=group.min_size, MaxSize=group.max_size,
+        MinSize=group.min_size,
+        MaxSize=group.max_size,
         DesiredCapacity=group.desired_capacity,
         VPCZoneIdentifier=",".join(subnets),
         TargetGroupARNs=[lab.ids["target_group"]],
@@ -236,11 +264,17 @@ def build_lab(
     client("sns").subscribe(TopicArn=topic, Protocol="email", Endpoint=EMAIL)
     suffix = created["LoadBalancerArn"].split(":loadbalancer/", 1)[1]
     client("cloudwatch").put_metric_alarm(
-        AlarmName=alarm.alarm_name, Namespace=alarm.namespace, MetricName=alarm.metric_name,
-        Statistic=alarm.statistic, Period=alarm.period_seconds,
-        EvaluationPeriods=alarm.evaluation_periods, Threshold=alarm.threshold,
-        ComparisonOperator=alarm.comparison, TreatMissingData=alarm.treat_missing_data,
-        Dimensions=[{"Name": "LoadBalancer", "Value": suffix}], AlarmActions=[topic],
+        AlarmName=alarm.alarm_name,
+        Namespace=alarm.namespace,
+        MetricName=alarm.metric_name,
+        Statistic=alarm.statistic,
+        Period=alarm.period_seconds,
+        EvaluationPeriods=alarm.evaluation_periods,
+        Threshold=alarm.threshold,
+        ComparisonOperator=alarm.comparison,
+        TreatMissingData=alarm.treat_missing_data,
+        Dimensions=[{"Name": "LoadBalancer", "Value": suffix}],
+        AlarmActions=[topic],
     )
     lab.ids.update(topic=topic)
 
@@ -259,20 +293,36 @@ def build_lab(
     role_arn = iam.get_role(RoleName=backup.role_name)["Role"]["Arn"]
     service = client("backup")
     service.create_backup_vault(BackupVaultName=backup.vault_name)
-    plan = service.create_backup_plan(BackupPlan={
-        "BackupPlanName": backup.plan_name,
-        "Rules": [{"RuleName": backup.rule_name, "TargetBackupVaultName": backup.vault_name,
-                   "ScheduleExpression": backup.schedule,
-                   "StartWindowMinutes": backup.start_window_minutes,
-                   "Lifecycle": {"DeleteAfterDays": backup.retention_days}}],
-    })["BackupPlanId"]
+    plan = service.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": backup.plan_name,
+            "Rules": [
+                {
+                    "RuleName": backup.rule_name,
+                    "TargetBackupVaultName": backup.vault_name,
+                    "ScheduleExpression": backup.schedule,
+                    "StartWindowMinutes": backup.start_window_minutes,
+                    "Lifecycle": {"DeleteAfterDays": backup.retention_days},
+                }
+            ],
+        }
+    )["BackupPlanId"]
     keys = catalog.lab.tag_keys
-    service.create_backup_selection(BackupPlanId=plan, BackupSelection={
-        "SelectionName": backup.selection_name, "IamRoleArn": role_arn,
-        "Resources": [backup.selection_resource_type],
-        "ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": keys.lab,
-                        "ConditionValue": catalog.lab.id}],
-    })
+    service.create_backup_selection(
+        BackupPlanId=plan,
+        BackupSelection={
+            "SelectionName": backup.selection_name,
+            "IamRoleArn": role_arn,
+            "Resources": [backup.selection_resource_type],
+            "ListOfTags": [
+                {
+                    "ConditionType": "STRINGEQUALS",
+                    "ConditionKey": keys.lab,
+                    "ConditionValue": catalog.lab.id,
+                }
+            ],
+        },
+    )
     lab.ids.update(plan=plan, backup_role=role_arn)
     return lab
 

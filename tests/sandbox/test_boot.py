@@ -66,7 +66,9 @@ def test_set_e_stops_at_the_first_failing_command() -> None:
 
 
 def test_without_set_e_a_missing_command_does_not_stop_the_script() -> None:
-    script = "#!/bin/bash\nnginxctl reload\ndnf install -y nginx\nsystemctl start nginx\n"
+    script = (
+        "#!/bin/bash\nnginxctl reload\ndnf install -y nginx\nsystemctl start nginx\n"
+    )
 
     result = boot(script)
 

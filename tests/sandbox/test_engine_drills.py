@@ -63,7 +63,9 @@ def built(session: Any, sandbox: Sandbox) -> None:
     control(info(sandbox), "/confirm-email", {})
 
 
-def test_run_all_then_verify_passes_the_seven_goals(session: tuple[Any, Sandbox]) -> None:
+def test_run_all_then_verify_passes_the_seven_goals(
+    session: tuple[Any, Sandbox],
+) -> None:
     lab, sandbox = session
     result = lab.run_all()
     assert result.ok, result.failed
@@ -105,7 +107,8 @@ def _fix_subnet(client: Any, catalog: Catalog, lab: Any) -> None:
     lab.run(["network"])
     name = parameters_of(catalog, NetworkParams, None).subnets[-1].name
     subnet = client("ec2").describe_subnets(
-        Filters=[{"Name": "tag:Name", "Values": [name]}])["Subnets"][0]
+        Filters=[{"Name": "tag:Name", "Values": [name]}]
+    )["Subnets"][0]
     assert subnet["MapPublicIpOnLaunch"]
     _replace_instances(client, catalog)
 
@@ -113,15 +116,24 @@ def _fix_subnet(client: Any, catalog: Catalog, lab: Any) -> None:
 def _fix_nginx(client: Any, catalog: Catalog, lab: Any) -> None:
     name = parameters_of(catalog, AutoScalingParams, None).name
     ssm = client("ssm")
-    ids = [i["InstanceId"] for i in client("autoscaling").describe_auto_scaling_groups(
-        AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]]
+    ids = [
+        i["InstanceId"]
+        for i in client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=[name]
+        )["AutoScalingGroups"][0]["Instances"]
+    ]
     command = ssm.send_command(
-        InstanceIds=ids, DocumentName="AWS-RunShellScript",
+        InstanceIds=ids,
+        DocumentName="AWS-RunShellScript",
         Parameters={"commands": ["sudo systemctl start nginx"]},
     )["Command"]["CommandId"]
-    wait_for(lambda: all(
-        ssm.get_command_invocation(CommandId=command, InstanceId=i)["Status"] == "Success"
-        for i in ids))
+    wait_for(
+        lambda: all(
+            ssm.get_command_invocation(CommandId=command, InstanceId=i)["Status"]
+            == "Success"
+            for i in ids
+        )
+    )
 
 
 FIXES = {

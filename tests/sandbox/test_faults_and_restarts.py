@@ -10,7 +10,11 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+)
 from conftest import REGION, build_lab, clients
 
 from labguide.catalog.models import Catalog
@@ -54,13 +58,21 @@ def test_faults_strike_at_their_rate_with_the_protocols_error_shapes() -> None:
         again = outcomes(sandbox, 200)
 
     assert first == again
-    assert {"ok", "RequestLimitExceeded", "ThrottlingException", "InternalError",
-            "InternalFailure", "dropped"} <= set(first)
+    assert {
+        "ok",
+        "RequestLimitExceeded",
+        "ThrottlingException",
+        "InternalError",
+        "InternalFailure",
+        "dropped",
+    } <= set(first)
     struck = sum(1 for outcome in first if outcome != "ok") / len(first)
     assert 0.3 <= struck <= 0.5
 
 
-def test_a_fresh_instance_profile_is_refused_until_it_propagates(catalog: Catalog) -> None:
+def test_a_fresh_instance_profile_is_refused_until_it_propagates(
+    catalog: Catalog,
+) -> None:
     with Sandbox(time_scale=0, faults=Faults(profile_delay=60)) as sandbox:
         with pytest.raises(ClientError) as refused:
             build_lab(sandbox.target(REGION), catalog)
@@ -72,12 +84,16 @@ def test_the_lab_survives_a_sandbox_restart(tmp_path: Path, catalog: Catalog) ->
     with Sandbox(time_scale=0, state_dir=tmp_path) as sandbox:
         lab = build_lab(sandbox.target(REGION), catalog)
         before = sorted(i["InstanceId"] for i in lab.group_instances())
-        dns = lab.client("elbv2").describe_load_balancers()["LoadBalancers"][0]["DNSName"]
+        dns = lab.client("elbv2").describe_load_balancers()["LoadBalancers"][0][
+            "DNSName"
+        ]
     assert (tmp_path / "world.pickle").is_file()
 
     with Sandbox(time_scale=0, state_dir=tmp_path) as sandbox:
         client = clients(sandbox.target(REGION))
-        group = client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+        group = client("autoscaling").describe_auto_scaling_groups()[
+            "AutoScalingGroups"
+        ]
         assert sorted(i["InstanceId"] for i in group[0]["Instances"]) == before
         balancer = client("elbv2").describe_load_balancers()["LoadBalancers"][0]
         assert balancer["DNSName"] == dns and balancer["State"]["Code"] == "active"
@@ -86,11 +102,14 @@ def test_the_lab_survives_a_sandbox_restart(tmp_path: Path, catalog: Catalog) ->
         )["TargetHealthDescriptions"]
         assert {h["TargetHealth"]["State"] for h in health} == {"healthy"}
         assert client("cloudtrail").lookup_events(
-            LookupAttributes=[{"AttributeKey": "EventName",
-                               "AttributeValue": "CreateLoadBalancer"}]
+            LookupAttributes=[
+                {"AttributeKey": "EventName", "AttributeValue": "CreateLoadBalancer"}
+            ]
         )["Events"]
-        assert client("sns").list_subscriptions()["Subscriptions"][0][
-            "SubscriptionArn"] == "PendingConfirmation"
+        assert (
+            client("sns").list_subscriptions()["Subscriptions"][0]["SubscriptionArn"]
+            == "PendingConfirmation"
+        )
 
 
 def test_ensure_running_reuses_the_background_sandbox_and_restarts_it(
@@ -121,24 +140,46 @@ def test_ensure_running_reuses_the_background_sandbox_and_restarts_it(
 def test_serve_prints_the_environment_for_the_aws_cli(tmp_path: Path) -> None:
     env = {**os.environ, "LABGUIDE_HOME": str(tmp_path)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "labguide", "sandbox", "serve", "--time-scale", "0",
-         "--state-dir", str(tmp_path / "serve")],
-        stdout=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "labguide",
+            "sandbox",
+            "serve",
+            "--time-scale",
+            "0",
+            "--state-dir",
+            str(tmp_path / "serve"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(5)]
         exports = dict(
             line.removeprefix("export ").strip().split("=", 1)
-            for line in lines if line.startswith("export ")
+            for line in lines
+            if line.startswith("export ")
         )
-        assert set(exports) == {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
-                                "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
+        assert set(exports) == {
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+        }
         done = subprocess.run(
             ["aws", "ec2", "describe-vpcs", "--output", "json"],
-            env={**env, **exports, "AWS_CONFIG_FILE": "/dev/null",
-                 "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"},
-            capture_output=True, text=True, timeout=60,
+            env={
+                **env,
+                **exports,
+                "AWS_CONFIG_FILE": "/dev/null",
+                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
     finally:

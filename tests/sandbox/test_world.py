@@ -27,7 +27,9 @@ def dns_name(lab: Lab) -> str:
 
 
 def get(sandbox: Sandbox, host: str, path: str = "/") -> tuple[int, str]:
-    request = urllib.request.Request(f"{sandbox.endpoint_url}{path}", headers={"Host": host})
+    request = urllib.request.Request(
+        f"{sandbox.endpoint_url}{path}", headers={"Host": host}
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as answer:
             return answer.status, answer.read().decode()
@@ -51,16 +53,20 @@ def run_command(lab: Lab, instance: str, *commands: str) -> dict[str, Any]:
     return wait_for(
         lambda: (
             result
-            if (result := ssm.get_command_invocation(CommandId=command, InstanceId=instance))[
-                "Status"
-            ]
+            if (
+                result := ssm.get_command_invocation(
+                    CommandId=command, InstanceId=instance
+                )
+            )["Status"]
             not in ("Pending", "InProgress")
             else None
         )
     )
 
 
-def test_the_group_spreads_over_both_subnets_with_the_templates_profile(lab: Lab) -> None:
+def test_the_group_spreads_over_both_subnets_with_the_templates_profile(
+    lab: Lab,
+) -> None:
     instances = lab.group_instances()
 
     assert {i["SubnetId"] for i in instances} == set(lab.ids["subnets"])
@@ -83,14 +89,17 @@ def test_a_subnet_without_public_ip_gives_none_and_session_manager_misses_it(
 
     fresh = wait_for(
         lambda: [
-            i for i in lab.group_instances()
+            i
+            for i in lab.group_instances()
             if i["SubnetId"] == second and i["InstanceId"] != old["InstanceId"]
         ]
     )[0]
     assert "PublicIpAddress" not in fresh
     listed = {
         i["InstanceId"]: i["PingStatus"]
-        for i in lab.client("ssm").describe_instance_information()["InstanceInformationList"]
+        for i in lab.client("ssm").describe_instance_information()[
+            "InstanceInformationList"
+        ]
     }
     assert fresh["InstanceId"] not in listed
     assert list(listed.values()) == ["Online"]
@@ -117,9 +126,17 @@ def test_targets_are_healthy_and_the_page_comes_through_the_host_header(
 def test_curl_connect_to_reaches_the_load_balancer(lab: Lab, sandbox: Sandbox) -> None:
     host = dns_name(lab)
     done = subprocess.run(
-        ["curl", "-s", "--connect-to", f"{host}:80:127.0.0.1:{sandbox.port}",
-         f"http://{host}/"],
-        capture_output=True, text=True, timeout=10, check=True,
+        [
+            "curl",
+            "-s",
+            "--connect-to",
+            f"{host}:80:127.0.0.1:{sandbox.port}",
+            f"http://{host}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
     )
     assert "<h1>ops-case web</h1>" in done.stdout
 
@@ -128,8 +145,11 @@ def test_curl_connect_to_reaches_the_load_balancer(lab: Lab, sandbox: Sandbox) -
     ("breakage", "reason", "description"),
     [
         ("security-group", "Target.Timeout", "Request timed out"),
-        ("health-check-path", "Target.ResponseCodeMismatch",
-         "Health checks failed with these codes: [404]"),
+        (
+            "health-check-path",
+            "Target.ResponseCodeMismatch",
+            "Health checks failed with these codes: [404]",
+        ),
         ("nginx", "Target.FailedHealthChecks", "Health checks failed"),
     ],
 )
@@ -138,7 +158,9 @@ def test_health_reason_codes_follow_what_broke(
 ) -> None:
     elbv2, ec2 = lab.client("elbv2"), lab.client("ec2")
     if breakage == "security-group":
-        group = ec2.describe_security_groups(GroupIds=[lab.ids["groups"]["ops-case-sg-ec2"]])
+        group = ec2.describe_security_groups(
+            GroupIds=[lab.ids["groups"]["ops-case-sg-ec2"]]
+        )
         ec2.revoke_security_group_ingress(
             GroupId=lab.ids["groups"]["ops-case-sg-ec2"],
             IpPermissions=group["SecurityGroups"][0]["IpPermissions"],
@@ -149,8 +171,11 @@ def test_health_reason_codes_follow_what_broke(
         )
     else:
         for instance in lab.group_instances():
-            control(info(sandbox), f"/instances/{instance['InstanceId']}/nginx",
-                    {"state": "stopped"})
+            control(
+                info(sandbox),
+                f"/instances/{instance['InstanceId']}/nginx",
+                {"state": "stopped"},
+            )
 
     health = [d["TargetHealth"] for d in lab.health()]
     assert {h["State"] for h in health} == {"unhealthy"}
@@ -165,11 +190,15 @@ def test_unused_and_invalid_state_targets(lab: Lab) -> None:
     )["TargetGroups"][0]["TargetGroupArn"]
     instance = lab.group_instances()[0]["InstanceId"]
     elbv2.register_targets(TargetGroupArn=spare, Targets=[{"Id": instance}])
-    health = elbv2.describe_target_health(TargetGroupArn=spare)["TargetHealthDescriptions"]
+    health = elbv2.describe_target_health(TargetGroupArn=spare)[
+        "TargetHealthDescriptions"
+    ]
     assert health[0]["TargetHealth"]["Reason"] == "Target.NotInUse"
 
     ec2.stop_instances(InstanceIds=[instance])
-    health = elbv2.describe_target_health(TargetGroupArn=spare)["TargetHealthDescriptions"]
+    health = elbv2.describe_target_health(TargetGroupArn=spare)[
+        "TargetHealthDescriptions"
+    ]
     assert health[0]["TargetHealth"]["Reason"] == "Target.InvalidState"
 
 
@@ -179,7 +208,10 @@ def test_time_follows_aws_scaled(catalog: Catalog) -> None:
         elbv2 = lab.client("elbv2")
         first = lab.health()[0]["TargetHealth"]
         assert first["State"] == "initial"
-        assert first["Reason"] in ("Elb.RegistrationInProgress", "Elb.InitialHealthChecking")
+        assert first["Reason"] in (
+            "Elb.RegistrationInProgress",
+            "Elb.InitialHealthChecking",
+        )
         state = elbv2.describe_load_balancers()["LoadBalancers"][0]["State"]["Code"]
         assert state == "provisioning"
 
@@ -188,13 +220,17 @@ def test_time_follows_aws_scaled(catalog: Catalog) -> None:
             timeout=15,
         )
         assert wait_for(
-            lambda: elbv2.describe_load_balancers()["LoadBalancers"][0]["State"]["Code"]
-            == "active",
+            lambda: (
+                elbv2.describe_load_balancers()["LoadBalancers"][0]["State"]["Code"]
+                == "active"
+            ),
             timeout=15,
         )
 
 
-def test_nginx_logs_reach_cloudwatch_logs_per_instance(lab: Lab, sandbox: Sandbox) -> None:
+def test_nginx_logs_reach_cloudwatch_logs_per_instance(
+    lab: Lab, sandbox: Sandbox
+) -> None:
     get(sandbox, dns_name(lab), "/no-such-page")
     logs = lab.client("logs")
     names = lab.params(LogGroupsParams)
@@ -203,24 +239,33 @@ def test_nginx_logs_reach_cloudwatch_logs_per_instance(lab: Lab, sandbox: Sandbo
     def events(group: str) -> list[dict[str, Any]]:
         return logs.filter_log_events(logGroupName=group)["events"]
 
-    access = wait_for(lambda: [e for e in events(names.access_log_group)
-                               if "/no-such-page" in e["message"]])
+    access = wait_for(
+        lambda: [
+            e for e in events(names.access_log_group) if "/no-such-page" in e["message"]
+        ]
+    )
     assert access and '"GET /no-such-page HTTP/1.1" 404' in access[0]["message"]
     assert {e["logStreamName"] for e in events(names.access_log_group)} == instances
-    errors = wait_for(lambda: [e for e in events(names.error_log_group)
-                               if "open()" in e["message"]])
-    assert 'open() "/usr/share/nginx/html/no-such-page" failed (2: No such file or ' \
+    errors = wait_for(
+        lambda: [e for e in events(names.error_log_group) if "open()" in e["message"]]
+    )
+    assert (
+        'open() "/usr/share/nginx/html/no-such-page" failed (2: No such file or '
         "directory)" in errors[0]["message"]
+    )
 
 
 def test_run_command_answers_the_troubleshooting_commands(lab: Lab) -> None:
     instance = lab.group_instances()[0]
     result = run_command(
-        lab, instance["InstanceId"],
-        "systemctl status nginx", "ss -lntp", "curl -s http://localhost/",
+        lab,
+        instance["InstanceId"],
+        "systemctl status nginx",
+        "ss -lntp",
+        "curl -s http://localhost/",
         "sudo tail -n 3 /var/log/cloud-init-output.log",
-        "sudo cat /opt/aws/amazon-cloudwatch-agent/bin/config.json | grep log_group_name",
-        "sudo /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a status",
+        "sudo cat /opt/aws/amazon-cloudwatch-agent/bin/config.json | grep log_group_name",  # noqa: E501
+        "sudo /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a status",  # noqa: E501
     )
     out = result["StandardOutputContent"]
     assert result["Status"] == "Success" and result["ResponseCode"] == 0
@@ -231,10 +276,16 @@ def test_run_command_answers_the_troubleshooting_commands(lab: Lab) -> None:
     assert "ops-case-nginx-access" in out
     assert '"status": "running"' in out
 
-    stopped = run_command(lab, instance["InstanceId"], "sudo systemctl stop nginx",
-                          "systemctl status nginx")
-    assert stopped["Status"] == "Failed" and "inactive (dead)" in \
-        stopped["StandardOutputContent"]
+    stopped = run_command(
+        lab,
+        instance["InstanceId"],
+        "sudo systemctl stop nginx",
+        "systemctl status nginx",
+    )
+    assert (
+        stopped["Status"] == "Failed"
+        and "inactive (dead)" in stopped["StandardOutputContent"]
+    )
     refused = run_command(lab, instance["InstanceId"], "curl http://localhost/")
     assert "Failed to connect to localhost port 80" in refused["StandardErrorContent"]
     unknown = run_command(lab, instance["InstanceId"], "nginxctl")
@@ -255,7 +306,8 @@ def test_a_broken_first_line_leaves_the_articles_messages(
     status, _ = get(sandbox, dns_name(lab))
     assert status == 502
     result = run_command(
-        lab, lab.group_instances()[0]["InstanceId"],
+        lab,
+        lab.group_instances()[0]["InstanceId"],
         "sudo tail -n 30 /var/log/cloud-init-output.log",
         "sudo grep -n 'scripts-user' /var/log/cloud-init.log",
         "systemctl status nginx",
@@ -269,18 +321,26 @@ def test_a_broken_first_line_leaves_the_articles_messages(
 def test_cloudtrail_keeps_the_calls_that_reached_the_sandbox(lab: Lab) -> None:
     trail = lab.client("cloudtrail")
     found = trail.lookup_events(
-        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateLoadBalancer"}]
+        LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "CreateLoadBalancer"}
+        ]
     )["Events"]
     assert len(found) == 1
     event = found[0]
     assert event["EventSource"] == "elasticloadbalancing.amazonaws.com"
     assert event["Username"] == "learner"
-    assert {"ResourceType": "AWS::ElasticLoadBalancingV2::LoadBalancer",
-            "ResourceName": "ops-case-alb"} in event["Resources"]
+    assert {
+        "ResourceType": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "ResourceName": "ops-case-alb",
+    } in event["Resources"]
     detail = json.loads(event["CloudTrailEvent"])
     assert detail["requestParameters"]["name"] == "ops-case-alb"
-    for name in ("CreateAutoScalingGroup", "CreateLaunchTemplate", "PutMetricAlarm",
-                 "CreateBackupPlan"):
+    for name in (
+        "CreateAutoScalingGroup",
+        "CreateLaunchTemplate",
+        "PutMetricAlarm",
+        "CreateBackupPlan",
+    ):
         assert trail.lookup_events(
             LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}]
         )["Events"], name
@@ -289,13 +349,16 @@ def test_cloudtrail_keeps_the_calls_that_reached_the_sandbox(lab: Lab) -> None:
     assert len(first["Events"]) == 5 and "NextToken" in first
     second = trail.lookup_events(MaxResults=5, NextToken=first["NextToken"])
     assert not {e["EventId"] for e in first["Events"]} & {
-        e["EventId"] for e in second["Events"]}
+        e["EventId"] for e in second["Events"]
+    }
     times = [e["EventTime"] for e in first["Events"] + second["Events"]]
     assert times == sorted(times, reverse=True)
 
 
 @pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
-def test_the_aws_cli_sees_the_lab_and_lands_in_cloudtrail(lab: Lab, sandbox: Sandbox) -> None:
+def test_the_aws_cli_sees_the_lab_and_lands_in_cloudtrail(
+    lab: Lab, sandbox: Sandbox
+) -> None:
     import os
 
     target = sandbox.target(REGION)
@@ -309,16 +372,32 @@ def test_the_aws_cli_sees_the_lab_and_lands_in_cloudtrail(lab: Lab, sandbox: San
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     }
     done = subprocess.run(
-        ["aws", "elbv2", "describe-target-groups", "--names", "ops-case-tg",
-         "--query", "TargetGroups[].HealthCheckPath", "--output", "json"],
-        capture_output=True, text=True, env=env, timeout=60, check=True,
+        [
+            "aws",
+            "elbv2",
+            "describe-target-groups",
+            "--names",
+            "ops-case-tg",
+            "--query",
+            "TargetGroups[].HealthCheckPath",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
     )
     assert json.loads(done.stdout) == ["/"]
     events = lab.client("cloudtrail").lookup_events(
-        LookupAttributes=[{"AttributeKey": "EventName",
-                           "AttributeValue": "DescribeTargetGroups"}]
+        LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "DescribeTargetGroups"}
+        ]
     )["Events"]
-    assert any("aws-cli" in json.loads(e["CloudTrailEvent"])["userAgent"] for e in events)
+    assert any(
+        "aws-cli" in json.loads(e["CloudTrailEvent"])["userAgent"] for e in events
+    )
 
 
 def test_backup_jobs_make_recovery_points_from_real_snapshots(lab: Lab) -> None:
@@ -381,26 +460,37 @@ def test_email_waits_for_confirmation_and_the_alarm_mails_only_then(
     lab: Lab, sandbox: Sandbox
 ) -> None:
     sns, cloudwatch = lab.client("sns"), lab.client("cloudwatch")
-    subscription = sns.list_subscriptions_by_topic(TopicArn=lab.ids["topic"])["Subscriptions"]
+    subscription = sns.list_subscriptions_by_topic(TopicArn=lab.ids["topic"])[
+        "Subscriptions"
+    ]
     assert subscription[0]["SubscriptionArn"] == "PendingConfirmation"
     alarm = cloudwatch.describe_alarms()["MetricAlarms"][0]
     assert alarm["StateValue"] == "OK"
 
     instance = lab.group_instances()[0]["InstanceId"]
     for each in lab.group_instances():
-        control(info(sandbox), f"/instances/{each['InstanceId']}/nginx", {"state": "failing"})
+        control(
+            info(sandbox),
+            f"/instances/{each['InstanceId']}/nginx",
+            {"state": "failing"},
+        )
     status, _ = get(sandbox, dns_name(lab))
     assert status == 500
     assert cloudwatch.describe_alarms()["MetricAlarms"][0]["StateValue"] == "ALARM"
     outbox = control(info(sandbox), "/outbox")["emails"]
     assert [e["subject"] for e in outbox] == [
-        "AWS Notification - Subscription Confirmation"]
+        "AWS Notification - Subscription Confirmation"
+    ]
 
     confirmed = control(info(sandbox), "/confirm-email", {})["confirmed"]
     assert len(confirmed) == 1
-    assert sns.list_subscriptions()["Subscriptions"][0]["SubscriptionArn"] == confirmed[0]
-    wait_for(lambda: cloudwatch.describe_alarms()["MetricAlarms"][0]["StateValue"] == "OK",
-             timeout=5)
+    assert (
+        sns.list_subscriptions()["Subscriptions"][0]["SubscriptionArn"] == confirmed[0]
+    )
+    wait_for(
+        lambda: cloudwatch.describe_alarms()["MetricAlarms"][0]["StateValue"] == "OK",
+        timeout=5,
+    )
     get(sandbox, dns_name(lab))
     assert cloudwatch.describe_alarms()["MetricAlarms"][0]["StateValue"] == "ALARM"
     mails = control(info(sandbox), "/outbox")["emails"]
