@@ -22,7 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
             "lab. Runs in a local sandbox unless --aws is given."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"labguide {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"labguide {__version__}"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"labguide.commands.{name}")

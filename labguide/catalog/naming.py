@@ -28,13 +28,11 @@ def scoped_name(lab: Lab, name: str, participant: str | None) -> str:
         return name
     prefix = lab.name_prefix
     if name == prefix or name.startswith(prefix + "-"):
-        return f"{prefix}-{participant}{name[len(prefix):]}"
+        return f"{prefix}-{participant}{name[len(prefix) :]}"
     return name
 
 
-def step_parameters(
-    catalog: Catalog, step: Step, participant: str | None
-) -> Strict:
+def step_parameters(catalog: Catalog, step: Step, participant: str | None) -> Strict:
     """The step's parameters as its action's model, names scoped to the
     participant."""
     model = ACTION_PARAMETERS[step.action].model_validate(step.parameters)

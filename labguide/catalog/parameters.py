@@ -15,7 +15,6 @@ from pydantic.fields import FieldInfo
 from labguide.catalog.models import Strict
 
 
-
 class _ResourceNameMark:
     """Marks a field as a resource name, which a participant's name scopes."""
 
@@ -34,15 +33,16 @@ def is_resource_name(field: FieldInfo) -> bool:
     """Whether a model field holds a resource name (possibly optional)."""
     if RESOURCE_NAME in field.metadata:
         return True
-    return any(RESOURCE_NAME in getattr(arg, "__metadata__", ()) for arg in _args(field))
+    return any(
+        RESOURCE_NAME in getattr(arg, "__metadata__", ()) for arg in _args(field)
+    )
 
 
 def _args(field: FieldInfo) -> tuple[Any, ...]:
     return get_args(field.annotation)
 
-Cidr = Annotated[
-    str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")
-]
+
+Cidr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
 """An IPv4 CIDR block such as `10.0.0.0/16`."""
 
 

@@ -12,7 +12,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("catalog", help="validate the step catalog")
     actions = parser.add_subparsers(dest="catalog_command", required=True)
     check = actions.add_parser("check", help="validate a catalog and list mistakes")
-    check.add_argument("path", nargs="?", help="catalog file (default: the bundled one)")
+    check.add_argument(
+        "path", nargs="?", help="catalog file (default: the bundled one)"
+    )
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(handler=check_catalog)
 
@@ -25,7 +27,9 @@ def check_catalog(args: argparse.Namespace) -> int:
         catalog = load_catalog(args.path)
     except CatalogError as error:
         if args.json:
-            print(json.dumps({"ok": False, "problems": [vars(p) for p in error.problems]}))
+            print(
+                json.dumps({"ok": False, "problems": [vars(p) for p in error.problems]})
+            )
         else:
             for problem in error.problems:
                 print(problem, file=sys.stderr)

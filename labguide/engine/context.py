@@ -117,7 +117,9 @@ class LabContext:
         Returns:
             True when the condition held, False on time-out.
         """
-        deadline = time.monotonic() + (self.wait_seconds if timeout is None else timeout)
+        deadline = time.monotonic() + (
+            self.wait_seconds if timeout is None else timeout
+        )
         announced = False
         while True:
             self.check_cancelled()

@@ -8,8 +8,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 EventKind = Literal[
-    "start", "found", "created", "updated", "deleted", "wait", "info", "warning",
-    "done", "failed",
+    "start",
+    "found",
+    "created",
+    "updated",
+    "deleted",
+    "wait",
+    "info",
+    "warning",
+    "done",
+    "failed",
 ]
 
 

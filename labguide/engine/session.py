@@ -148,7 +148,9 @@ class LabSession:
         store = SessionStore(state_dir, account, clients.target.region, participant)
         store.lock()
         try:
-            state = store.load() or SessionState(account, clients.target.region, participant)
+            state = store.load() or SessionState(
+                account, clients.target.region, participant
+            )
             if email:
                 state.email = email
             context = LabContext(
@@ -213,7 +215,9 @@ class LabSession:
                 raise
             if found:
                 known.resources = [r.to_dict() for r in found]
-                if known.status in ("not-started", "drifted", "failed") and _complete(step, found):
+                if known.status in ("not-started", "drifted", "failed") and _complete(
+                    step, found
+                ):
                     known.status = "done"
                 elif not _complete(step, found) and known.status == "done":
                     known.status = "drifted"
@@ -249,7 +253,9 @@ class LabSession:
                 steps.append(self.catalog.step(str(key)))
             except KeyError:
                 known = ", ".join(s.id for s in self.catalog.steps)
-                raise LabguideError(f"There is no step {key!r}.", f"Steps: {known}.") from None
+                raise LabguideError(
+                    f"There is no step {key!r}.", f"Steps: {known}."
+                ) from None
         if any(s.action == TEARDOWN_ACTION for s in steps):
             raise LabguideError(
                 "The cleanup step is not run with the others.",
@@ -259,7 +265,9 @@ class LabSession:
 
     def run_all(self) -> RunResult:
         """Performs every step of the lab (not the cleanup)."""
-        return self._run_graph([s for s in self.catalog.steps if s.action != TEARDOWN_ACTION])
+        return self._run_graph(
+            [s for s in self.catalog.steps if s.action != TEARDOWN_ACTION]
+        )
 
     def _run_graph(self, steps: list[Step]) -> RunResult:
         self.ctx.cancel.clear()
@@ -268,17 +276,24 @@ class LabSession:
         waiting = dict(wanted)
         running: dict[Future[Any], Step] = {}
         finished: set[str] = set()
-        with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="step") as pool:
+        with ThreadPoolExecutor(
+            max_workers=MAX_WORKERS, thread_name_prefix="step"
+        ) as pool:
             while waiting or running:
                 for step_id, step in list(waiting.items()):
                     deps = [d for d in step.depends_on if d in wanted]
-                    broken = [d for d in deps if d in result.failed or d in result.skipped]
+                    broken = [
+                        d for d in deps if d in result.failed or d in result.skipped
+                    ]
                     if broken:
                         result.skipped[step_id] = f"{broken[0]} did not finish"
                         del waiting[step_id]
                         self._set_status(step_id, "not-started")
                         continue
-                    if all(d in finished for d in deps) and not self.ctx.cancel.is_set():
+                    if (
+                        all(d in finished for d in deps)
+                        and not self.ctx.cancel.is_set()
+                    ):
                         running[pool.submit(self._perform, step, result)] = step
                         del waiting[step_id]
                 if self.ctx.cancel.is_set():
@@ -329,7 +344,13 @@ class LabSession:
             self._save()
         for warning in outcome.warnings:
             self.ctx.report(Event(step.id, "warning", warning))
-        self.ctx.report(Event(step.id, "done", f"{len(outcome.resources)} resource(s), {outcome.created} created"))
+        self.ctx.report(
+            Event(
+                step.id,
+                "done",
+                f"{len(outcome.resources)} resource(s), {outcome.created} created",
+            )
+        )
 
     def _fail(self, step: Step, result: RunResult, message: str) -> None:
         self._set_status(step.id, "failed", error=message)
@@ -337,7 +358,9 @@ class LabSession:
             result.failed[step.id] = message
         self.ctx.report(Event(step.id, "failed", message))
 
-    def _set_status(self, step_id: str, status: StepStatus, error: str | None = None) -> None:
+    def _set_status(
+        self, step_id: str, status: StepStatus, error: str | None = None
+    ) -> None:
         with self._lock:
             known = self.state.steps.setdefault(step_id, StepState())
             known.status = status
@@ -365,13 +388,19 @@ class LabSession:
     def run_checks(self, check_ids: Iterable[str]) -> dict[str, CheckResult]:
         """Runs checks concurrently."""
         ids = list(dict.fromkeys(check_ids))
-        with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="check") as pool:
+        with ThreadPoolExecutor(
+            max_workers=MAX_WORKERS, thread_name_prefix="check"
+        ) as pool:
             futures = {check_id: pool.submit(self.check, check_id) for check_id in ids}
             return {check_id: future.result() for check_id, future in futures.items()}
 
     def verify(self, goal_ids: Iterable[str] | None = None) -> list[GoalResult]:
         """Checks the goals (all of them by default) once."""
-        goals = [self.catalog.goal(g) for g in goal_ids] if goal_ids else list(self.catalog.goals)
+        goals = (
+            [self.catalog.goal(g) for g in goal_ids]
+            if goal_ids
+            else list(self.catalog.goals)
+        )
         results = self.run_checks(c for g in goals for c in g.checks)
         out = []
         with self._lock:
@@ -407,7 +436,10 @@ class LabSession:
             results = self.verify(goals)
             if on_round is not None:
                 on_round(results)
-            if all(r.status != "pending" for r in results) or time.monotonic() >= deadline:
+            if (
+                all(r.status != "pending" for r in results)
+                or time.monotonic() >= deadline
+            ):
                 return results
             self.ctx.cancel.wait(self.ctx.poll_seconds)
             if self.ctx.cancel.is_set():

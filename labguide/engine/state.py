@@ -99,7 +99,9 @@ class SessionStore:
         participant: the participant, or None.
     """
 
-    def __init__(self, directory: Path, account: str, region: str, participant: str | None) -> None:
+    def __init__(
+        self, directory: Path, account: str, region: str, participant: str | None
+    ) -> None:
         self.directory = directory
         self.account = account
         self.region = region
@@ -153,7 +155,9 @@ class SessionStore:
         except FileNotFoundError:
             return None
         except OSError as error:
-            raise LabguideError(f"Cannot read the session file {self.path}: {error}.") from None
+            raise LabguideError(
+                f"Cannot read the session file {self.path}: {error}."
+            ) from None
         try:
             state = SessionState.from_dict(json.loads(text))
         except (ValueError, KeyError, TypeError) as error:
@@ -197,7 +201,9 @@ def list_sessions(directory: Path) -> list[SessionState]:
     found = []
     for path in sorted(directory.glob("*.json")):
         try:
-            found.append(SessionState.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+            found.append(
+                SessionState.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            )
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return found

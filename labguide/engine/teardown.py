@@ -13,8 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from labguide.aws.errors import endpoint_lacks_api, is_error
-from labguide.catalog.parameters import BackupParams, TeardownParams
 from labguide.catalog.naming import parameters_of
+from labguide.catalog.parameters import BackupParams, TeardownParams
 from labguide.engine.actions import ACTIONS
 from labguide.engine.checks.result import CheckResult, failed, passed
 from labguide.engine.context import LabContext
@@ -22,7 +22,12 @@ from labguide.engine.events import Event
 from labguide.engine.resources import Resource
 
 STEP = "cleanup"
-RETRYABLE = ("DependencyViolation", "ResourceInUse", "ResourceInUseException", "InvalidParameterValue")
+RETRYABLE = (
+    "DependencyViolation",
+    "ResourceInUse",
+    "ResourceInUseException",
+    "InvalidParameterValue",
+)
 ATTEMPTS = 12
 
 # Deletion order: what depends on a thing goes before it.
@@ -76,14 +81,18 @@ def inventory(ctx: LabContext) -> list[Resource]:
     for resource in _tagged_instances(ctx) + _recovery_points(ctx):
         found.setdefault((resource.kind, resource.id), resource)
     rank = {kind: index for index, kind in enumerate(ORDER)}
-    return sorted(found.values(), key=lambda r: (rank.get(r.kind, len(ORDER)), r.name, r.id))
+    return sorted(
+        found.values(), key=lambda r: (rank.get(r.kind, len(ORDER)), r.name, r.id)
+    )
 
 
 def billable_left(ctx: LabContext) -> list[Resource]:
     """What of the lab still costs money: instances, the ALB, volumes,
     backups and the alarm."""
     left = [r for r in inventory(ctx) if r.kind in BILLABLE]
-    volumes = ctx.clients.ec2.describe_volumes(Filters=ctx.ownership_filters())["Volumes"]
+    volumes = ctx.clients.ec2.describe_volumes(Filters=ctx.ownership_filters())[
+        "Volumes"
+    ]
     left += [Resource("volume", v["VolumeId"], billable=True) for v in volumes]
     return left
 
@@ -92,7 +101,10 @@ def _tagged_instances(ctx: LabContext) -> list[Resource]:
     reservations = ctx.clients.ec2.describe_instances(
         Filters=[
             *ctx.ownership_filters(),
-            {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+            {
+                "Name": "instance-state-name",
+                "Values": ["pending", "running", "stopping", "stopped"],
+            },
         ]
     )["Reservations"]
     return [
@@ -115,20 +127,26 @@ def _recovery_points(ctx: LabContext) -> list[Resource]:
             return []
         raise
     return [
-        Resource("recovery-point", p["RecoveryPointArn"], params.vault_name, billable=True)
+        Resource(
+            "recovery-point", p["RecoveryPointArn"], params.vault_name, billable=True
+        )
         for p in points
         if p.get("Status") != "DELETING"
     ]
 
 
-def tear_down(ctx: LabContext, resources: list[Resource] | None = None) -> TeardownResult:
+def tear_down(
+    ctx: LabContext, resources: list[Resource] | None = None
+) -> TeardownResult:
     """Deletes the lab's resources in dependency order.
 
     Args:
         ctx: the lab; progress goes to its reporter.
         resources: what to delete; the inventory when omitted.
     """
-    keep_logs = parameters_of(ctx.catalog, TeardownParams, ctx.participant).keep_log_groups
+    keep_logs = parameters_of(
+        ctx.catalog, TeardownParams, ctx.participant
+    ).keep_log_groups
     plan = inventory(ctx) if resources is None else resources
     result = TeardownResult()
     for resource in plan:
@@ -146,8 +164,14 @@ def tear_down(ctx: LabContext, resources: list[Resource] | None = None) -> Teard
             ctx.report(Event(STEP, "failed", message, resource.id))
             continue
         result.deleted.append(resource)
-        ctx.report(Event(STEP, "deleted", f"{resource.kind} {resource.name}".strip(), resource.id))
-    result.left = [r for r in inventory(ctx) if not (r.kind == "log-group" and keep_logs)]
+        ctx.report(
+            Event(
+                STEP, "deleted", f"{resource.kind} {resource.name}".strip(), resource.id
+            )
+        )
+    result.left = [
+        r for r in inventory(ctx) if not (r.kind == "log-group" and keep_logs)
+    ]
     return result
 
 
@@ -161,9 +185,15 @@ def nothing_left(ctx: LabContext) -> CheckResult:
             f"{len(left)} billable resource(s) left",
             "billable-left",
             tip="teardown-dependency",
-            evidence=[f"{r.kind} {r.name or ''} {r.id}".replace("  ", " ") for r in left],
+            evidence=[
+                f"{r.kind} {r.name or ''} {r.id}".replace("  ", " ") for r in left
+            ],
         )
-    return passed(check, "nothing billable is left", ["no instance, ALB, volume, backup or alarm of the lab"])
+    return passed(
+        check,
+        "nothing billable is left",
+        ["no instance, ALB, volume, backup or alarm of the lab"],
+    )
 
 
 def _retrying(ctx: LabContext, call: Callable[[], None], resource: Resource) -> None:
@@ -177,7 +207,11 @@ def _retrying(ctx: LabContext, call: Callable[[], None], resource: Resource) -> 
         except ClientError as error:
             if not is_error(error, *RETRYABLE) or attempt == ATTEMPTS - 1:
                 raise
-            ctx.report(Event(STEP, "wait", f"{resource.kind} still in use; retrying", resource.id))
+            ctx.report(
+                Event(
+                    STEP, "wait", f"{resource.kind} still in use; retrying", resource.id
+                )
+            )
             ctx.check_cancelled()
             time.sleep(min(delay * (1.5**attempt), 30.0))
 
@@ -193,12 +227,16 @@ def _ignore_missing(call: Callable[[], Any], *codes: str) -> None:
 def _delete_group(ctx: LabContext, resource: Resource) -> None:
     autoscaling = ctx.clients.autoscaling
     _ignore_missing(
-        lambda: autoscaling.delete_auto_scaling_group(AutoScalingGroupName=resource.id, ForceDelete=True),
+        lambda: autoscaling.delete_auto_scaling_group(
+            AutoScalingGroupName=resource.id, ForceDelete=True
+        ),
         "ValidationError",
     )
 
     def gone() -> bool:
-        groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[resource.id])
+        groups = autoscaling.describe_auto_scaling_groups(
+            AutoScalingGroupNames=[resource.id]
+        )
         return not groups["AutoScalingGroups"]
 
     ctx.wait_until(gone, "the Auto Scaling group to be deleted", STEP)
@@ -206,7 +244,10 @@ def _delete_group(ctx: LabContext, resource: Resource) -> None:
 
 def _delete_load_balancer(ctx: LabContext, resource: Resource) -> None:
     elbv2 = ctx.clients.elbv2
-    _ignore_missing(lambda: elbv2.delete_load_balancer(LoadBalancerArn=resource.id), "LoadBalancerNotFound")
+    _ignore_missing(
+        lambda: elbv2.delete_load_balancer(LoadBalancerArn=resource.id),
+        "LoadBalancerNotFound",
+    )
 
     def gone() -> bool:
         try:
@@ -220,11 +261,18 @@ def _delete_load_balancer(ctx: LabContext, resource: Resource) -> None:
 
 def _terminate(ctx: LabContext, resource: Resource) -> None:
     ec2 = ctx.clients.ec2
-    _ignore_missing(lambda: ec2.terminate_instances(InstanceIds=[resource.id]), "InvalidInstanceID.NotFound")
+    _ignore_missing(
+        lambda: ec2.terminate_instances(InstanceIds=[resource.id]),
+        "InvalidInstanceID.NotFound",
+    )
 
     def terminated() -> bool:
         reservations = ec2.describe_instances(InstanceIds=[resource.id])["Reservations"]
-        return all(i["State"]["Name"] == "terminated" for r in reservations for i in r["Instances"])
+        return all(
+            i["State"]["Name"] == "terminated"
+            for r in reservations
+            for i in r["Instances"]
+        )
 
     ctx.wait_until(terminated, "the instance to terminate", STEP)
 
@@ -232,22 +280,33 @@ def _terminate(ctx: LabContext, resource: Resource) -> None:
 def _delete_plan(ctx: LabContext, resource: Resource) -> None:
     backup = ctx.clients.backup
     try:
-        selections = backup.list_backup_selections(BackupPlanId=resource.id).get("BackupSelectionsList", [])
+        selections = backup.list_backup_selections(BackupPlanId=resource.id).get(
+            "BackupSelectionsList", []
+        )
     except ClientError as error:
         if not endpoint_lacks_api(error):
             raise
         selections = []
     # A plan can be deleted only after its selections.
     for selection in selections:
-        backup.delete_backup_selection(BackupPlanId=resource.id, SelectionId=selection["SelectionId"])
-    _ignore_missing(lambda: backup.delete_backup_plan(BackupPlanId=resource.id), "ResourceNotFoundException")
+        backup.delete_backup_selection(
+            BackupPlanId=resource.id, SelectionId=selection["SelectionId"]
+        )
+    _ignore_missing(
+        lambda: backup.delete_backup_plan(BackupPlanId=resource.id),
+        "ResourceNotFoundException",
+    )
 
 
 def _delete_role(ctx: LabContext, resource: Resource) -> None:
     iam = ctx.clients.iam
-    for policy in iam.list_attached_role_policies(RoleName=resource.id)["AttachedPolicies"]:
+    for policy in iam.list_attached_role_policies(RoleName=resource.id)[
+        "AttachedPolicies"
+    ]:
         iam.detach_role_policy(RoleName=resource.id, PolicyArn=policy["PolicyArn"])
-    for profile in iam.list_instance_profiles_for_role(RoleName=resource.id)["InstanceProfiles"]:
+    for profile in iam.list_instance_profiles_for_role(RoleName=resource.id)[
+        "InstanceProfiles"
+    ]:
         iam.remove_role_from_instance_profile(
             InstanceProfileName=profile["InstanceProfileName"], RoleName=resource.id
         )
@@ -257,13 +316,17 @@ def _delete_role(ctx: LabContext, resource: Resource) -> None:
 def _delete_profile(ctx: LabContext, resource: Resource) -> None:
     iam = ctx.clients.iam
     try:
-        profile = iam.get_instance_profile(InstanceProfileName=resource.id)["InstanceProfile"]
+        profile = iam.get_instance_profile(InstanceProfileName=resource.id)[
+            "InstanceProfile"
+        ]
     except ClientError as error:
         if is_error(error, "NoSuchEntity"):
             return
         raise
     for role in profile.get("Roles", []):
-        iam.remove_role_from_instance_profile(InstanceProfileName=resource.id, RoleName=role["RoleName"])
+        iam.remove_role_from_instance_profile(
+            InstanceProfileName=resource.id, RoleName=role["RoleName"]
+        )
     iam.delete_instance_profile(InstanceProfileName=resource.id)
 
 
@@ -309,16 +372,22 @@ def _delete_route_table(ctx: LabContext, resource: Resource) -> None:
     for table in tables:
         for association in table.get("Associations", []):
             if not association.get("Main"):
-                ec2.disassociate_route_table(AssociationId=association["RouteTableAssociationId"])
+                ec2.disassociate_route_table(
+                    AssociationId=association["RouteTableAssociationId"]
+                )
     ec2.delete_route_table(RouteTableId=resource.id)
 
 
 def _delete_gateway(ctx: LabContext, resource: Resource) -> None:
     ec2 = ctx.clients.ec2
-    gateways = ec2.describe_internet_gateways(InternetGatewayIds=[resource.id])["InternetGateways"]
+    gateways = ec2.describe_internet_gateways(InternetGatewayIds=[resource.id])[
+        "InternetGateways"
+    ]
     for gateway in gateways:
         for attachment in gateway.get("Attachments", []):
-            ec2.detach_internet_gateway(InternetGatewayId=resource.id, VpcId=attachment["VpcId"])
+            ec2.detach_internet_gateway(
+                InternetGatewayId=resource.id, VpcId=attachment["VpcId"]
+            )
     ec2.delete_internet_gateway(InternetGatewayId=resource.id)
 
 
@@ -330,18 +399,25 @@ DELETERS: dict[str, Callable[[LabContext, Resource], None]] = {
         lambda: ctx.clients.elbv2.delete_listener(ListenerArn=r.id), "ListenerNotFound"
     ),
     "load-balancer": _delete_load_balancer,
-    "target-group": lambda ctx, r: ctx.clients.elbv2.delete_target_group(TargetGroupArn=r.id),
+    "target-group": lambda ctx, r: ctx.clients.elbv2.delete_target_group(
+        TargetGroupArn=r.id
+    ),
     "instance": _terminate,
-    "launch-template": lambda ctx, r: ctx.clients.ec2.delete_launch_template(LaunchTemplateId=r.id),
+    "launch-template": lambda ctx, r: ctx.clients.ec2.delete_launch_template(
+        LaunchTemplateId=r.id
+    ),
     "recovery-point": lambda ctx, r: ctx.clients.backup.delete_recovery_point(
         BackupVaultName=r.name, RecoveryPointArn=r.id
     ),
     "backup-plan": _delete_plan,
-    "backup-vault": lambda ctx, r: ctx.clients.backup.delete_backup_vault(BackupVaultName=r.id),
+    "backup-vault": lambda ctx, r: ctx.clients.backup.delete_backup_vault(
+        BackupVaultName=r.id
+    ),
     "instance-profile": _delete_profile,
     "iam-role": _delete_role,
     "log-group": lambda ctx, r: _ignore_missing(
-        lambda: ctx.clients.logs.delete_log_group(logGroupName=r.id), "ResourceNotFoundException"
+        lambda: ctx.clients.logs.delete_log_group(logGroupName=r.id),
+        "ResourceNotFoundException",
     ),
     "security-group": _delete_security_group,
     "route-table": _delete_route_table,

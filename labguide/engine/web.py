@@ -9,7 +9,6 @@ does not know which one it is using.
 from __future__ import annotations
 
 import http.client
-import socket
 from dataclasses import dataclass
 
 from labguide.aws.target import WebRoute
@@ -47,7 +46,7 @@ def fetch(
         response = connection.getresponse()
         body = response.read(MAX_BODY).decode("utf-8", "replace")
         return Page(response.status, body, response.getheader("Server", "") or "")
-    except (OSError, socket.timeout, http.client.HTTPException) as error:
+    except (TimeoutError, OSError, http.client.HTTPException) as error:
         raise WebError(f"{dns_name}: {error}") from None
     finally:
         connection.close()

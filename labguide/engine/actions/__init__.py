@@ -50,7 +50,9 @@ ACTIONS: dict[str, Action] = {
             load_balancing.ensure_load_balancer,
         ),
         Action("create-auto-scaling-group", auto_scaling.find, auto_scaling.ensure),
-        Action("confirm-managed-nodes", observe.find_nothing, observe.confirm_managed_nodes),
+        Action(
+            "confirm-managed-nodes", observe.find_nothing, observe.confirm_managed_nodes
+        ),
         Action("create-alarm", alarm.find, alarm.ensure),
         Action("create-log-groups", logs.find, logs.ensure),
         Action("look-up-events", observe.find_nothing, observe.look_up_events),

@@ -51,7 +51,9 @@ def find(ctx: LabContext) -> list[Resource]:
         found.append(Resource("sns-topic", topic, params.topic_name))
     alarm = find_alarm(ctx)
     if alarm:
-        found.append(Resource("alarm", alarm["AlarmArn"], params.alarm_name, billable=True))
+        found.append(
+            Resource("alarm", alarm["AlarmArn"], params.alarm_name, billable=True)
+        )
     return found
 
 
@@ -69,23 +71,34 @@ def ensure(ctx: LabContext) -> Outcome:
     outcome = Outcome()
 
     existing = find_topic(ctx)
-    topic_arn = str(sns.create_topic(Name=params.topic_name, Tags=ctx.tags(STEP))["TopicArn"])
+    topic_arn = str(
+        sns.create_topic(Name=params.topic_name, Tags=ctx.tags(STEP))["TopicArn"]
+    )
     ctx.report(Event(STEP, "found" if existing else "created", "SNS topic", topic_arn))
     outcome.add(Resource("sns-topic", topic_arn, params.topic_name), existing is None)
 
     if ctx.email:
-        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)[
+            "Subscriptions"
+        ]
         mine = [
             s
             for s in subscriptions
-            if s["Protocol"] == params.subscription_protocol and s["Endpoint"] == ctx.email
+            if s["Protocol"] == params.subscription_protocol
+            and s["Endpoint"] == ctx.email
         ]
         if mine:
-            state = "pending confirmation" if mine[0]["SubscriptionArn"] == "PendingConfirmation" else "confirmed"
+            state = (
+                "pending confirmation"
+                if mine[0]["SubscriptionArn"] == "PendingConfirmation"
+                else "confirmed"
+            )
             ctx.report(Event(STEP, "found", f"email subscription ({state})", ctx.email))
         else:
             sns.subscribe(
-                TopicArn=topic_arn, Protocol=params.subscription_protocol, Endpoint=ctx.email
+                TopicArn=topic_arn,
+                Protocol=params.subscription_protocol,
+                Endpoint=ctx.email,
             )
             ctx.report(
                 Event(
@@ -144,5 +157,8 @@ def ensure(ctx: LabContext) -> Outcome:
             alarm_arn,
         )
     )
-    outcome.add(Resource("alarm", alarm_arn, params.alarm_name, billable=True), not alarm_existed)
+    outcome.add(
+        Resource("alarm", alarm_arn, params.alarm_name, billable=True),
+        not alarm_existed,
+    )
     return outcome

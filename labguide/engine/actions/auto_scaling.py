@@ -38,7 +38,9 @@ def live_instances(group: dict[str, Any]) -> list[dict[str, Any]]:
     """The group's instances that are not leaving it."""
     leaving = ("Terminating", "Terminated", "Detaching", "Detached")
     return [
-        i for i in group.get("Instances", []) if not str(i["LifecycleState"]).startswith(leaving)
+        i
+        for i in group.get("Instances", [])
+        if not str(i["LifecycleState"]).startswith(leaving)
     ]
 
 
@@ -47,7 +49,13 @@ def find(ctx: LabContext) -> list[Resource]:
     group = find_group(ctx)
     if group is None:
         return []
-    found = [Resource("auto-scaling-group", group["AutoScalingGroupName"], group["AutoScalingGroupName"])]
+    found = [
+        Resource(
+            "auto-scaling-group",
+            group["AutoScalingGroupName"],
+            group["AutoScalingGroupName"],
+        )
+    ]
     for instance in live_instances(group):
         found.append(Resource("instance", instance["InstanceId"], billable=True))
     return found
@@ -79,7 +87,9 @@ def ensure(ctx: LabContext) -> Outcome:
             "Run steps 1, 4 and 5 first (or `labguide run --all`).",
         )
     subnets = find_subnets(ctx, vpc["VpcId"])
-    zone_ids = ",".join(subnets[s.name]["SubnetId"] for s in network.subnets if s.name in subnets)
+    zone_ids = ",".join(
+        subnets[s.name]["SubnetId"] for s in network.subnets if s.name in subnets
+    )
     settings: dict[str, Any] = {
         "LaunchTemplate": {
             "LaunchTemplateId": template["LaunchTemplateId"],
@@ -131,8 +141,17 @@ def ensure(ctx: LabContext) -> Outcome:
     outcome.add(Resource("auto-scaling-group", params.name, params.name))
     drift = _drift(group, settings)
     if drift:
-        autoscaling.update_auto_scaling_group(AutoScalingGroupName=params.name, **settings)
-        ctx.report(Event(STEP, "updated", "settings back to the lab's: " + ", ".join(drift), params.name))
+        autoscaling.update_auto_scaling_group(
+            AutoScalingGroupName=params.name, **settings
+        )
+        ctx.report(
+            Event(
+                STEP,
+                "updated",
+                "settings back to the lab's: " + ", ".join(drift),
+                params.name,
+            )
+        )
     else:
         ctx.report(Event(STEP, "found", f"group {params.name}", params.name))
     if target_group["TargetGroupArn"] not in group.get("TargetGroupARNs", []):
@@ -148,7 +167,13 @@ def ensure(ctx: LabContext) -> Outcome:
 def _drift(group: dict[str, Any], settings: dict[str, Any]) -> list[str]:
     drift = [
         key
-        for key in ("MinSize", "MaxSize", "DesiredCapacity", "HealthCheckType", "HealthCheckGracePeriod")
+        for key in (
+            "MinSize",
+            "MaxSize",
+            "DesiredCapacity",
+            "HealthCheckType",
+            "HealthCheckGracePeriod",
+        )
         if group.get(key) != settings[key]
     ]
     if set(str(group.get("VPCZoneIdentifier", "")).split(",")) != set(
@@ -158,14 +183,17 @@ def _drift(group: dict[str, Any], settings: dict[str, Any]) -> list[str]:
     return drift
 
 
-def _replace_outdated(ctx: LabContext, group: dict[str, Any], template: dict[str, Any]) -> None:
+def _replace_outdated(
+    ctx: LabContext, group: dict[str, Any], template: dict[str, Any]
+) -> None:
     """Instances launched from an older template version keep the old user
     data; a new default version only helps once they are replaced."""
     default = str(template.get("DefaultVersionNumber", ""))
     outdated = [
         i["InstanceId"]
         for i in live_instances(group)
-        if str(i.get("LaunchTemplate", {}).get("Version", default)) not in (default, "$Default")
+        if str(i.get("LaunchTemplate", {}).get("Version", default))
+        not in (default, "$Default")
     ]
     if not outdated:
         return
@@ -178,7 +206,7 @@ def _replace_outdated(ctx: LabContext, group: dict[str, Any], template: dict[str
             Event(
                 STEP,
                 "updated",
-                f"replacing an instance launched from an old template version",
+                "replacing an instance launched from an old template version",
                 instance_id,
             )
         )
@@ -199,7 +227,9 @@ def _create_with_retry(ctx: LabContext, **request: Any) -> None:
             if not _is_profile_propagation(error) or attempt == PROFILE_RETRIES - 1:
                 raise
             ctx.report(
-                Event(STEP, "wait", "the instance profile is still propagating; retrying")
+                Event(
+                    STEP, "wait", "the instance profile is still propagating; retrying"
+                )
             )
             ctx.check_cancelled()
             time.sleep(delay * (1.5**attempt) * (0.5 + random.random()))

@@ -45,7 +45,9 @@ def find(ctx: LabContext) -> list[Resource]:
     """The role, vault and plan, if they exist."""
     params = ctx.params(BackupParams)
     found = []
-    if get_role(ctx, params.role_name) is not None and role_is_ours(ctx, params.role_name):
+    if get_role(ctx, params.role_name) is not None and role_is_ours(
+        ctx, params.role_name
+    ):
         found.append(Resource("iam-role", params.role_name, params.role_name))
     if vault_exists(ctx):
         found.append(Resource("backup-vault", params.vault_name, params.vault_name))
@@ -63,7 +65,12 @@ def ensure(ctx: LabContext) -> Outcome:
     outcome = Outcome()
 
     role = ensure_role(
-        ctx, STEP, params.role_name, "backup.amazonaws.com", [params.role_policy], outcome
+        ctx,
+        STEP,
+        params.role_name,
+        "backup.amazonaws.com",
+        [params.role_policy],
+        outcome,
     )
     role_arn = str(role["Arn"])
 
@@ -79,7 +86,9 @@ def ensure(ctx: LabContext) -> Outcome:
             if not is_error(error, "AlreadyExistsException"):
                 raise
         ctx.report(Event(STEP, "created", "backup vault", params.vault_name))
-        outcome.add(Resource("backup-vault", params.vault_name, params.vault_name), True)
+        outcome.add(
+            Resource("backup-vault", params.vault_name, params.vault_name), True
+        )
 
     plan = find_plan(ctx)
     if plan is None:
@@ -107,9 +116,13 @@ def ensure(ctx: LabContext) -> Outcome:
                 plan["BackupPlanId"],
             )
         )
-        outcome.add(Resource("backup-plan", plan["BackupPlanId"], params.plan_name), True)
+        outcome.add(
+            Resource("backup-plan", plan["BackupPlanId"], params.plan_name), True
+        )
     else:
-        ctx.report(Event(STEP, "found", f"plan {params.plan_name}", plan["BackupPlanId"]))
+        ctx.report(
+            Event(STEP, "found", f"plan {params.plan_name}", plan["BackupPlanId"])
+        )
         outcome.add(Resource("backup-plan", plan["BackupPlanId"], params.plan_name))
     plan_id = str(plan["BackupPlanId"])
 
@@ -126,10 +139,14 @@ def ensure(ctx: LabContext) -> Outcome:
     return outcome
 
 
-def _ensure_selection(ctx: LabContext, plan_id: str, role_arn: str, outcome: Outcome) -> None:
+def _ensure_selection(
+    ctx: LabContext, plan_id: str, role_arn: str, outcome: Outcome
+) -> None:
     params = ctx.params(BackupParams)
     backup = ctx.clients.backup
-    selections = backup.list_backup_selections(BackupPlanId=plan_id).get("BackupSelectionsList", [])
+    selections = backup.list_backup_selections(BackupPlanId=plan_id).get(
+        "BackupSelectionsList", []
+    )
     if any(s["SelectionName"] == params.selection_name for s in selections):
         ctx.report(Event(STEP, "found", "selection by tag", params.selection_name))
         return
@@ -144,7 +161,10 @@ def _ensure_selection(ctx: LabContext, plan_id: str, role_arn: str, outcome: Out
             "Resources": [params.selection_resource_type],
             "Conditions": {
                 "StringEquals": [
-                    {"ConditionKey": f"aws:ResourceTag/{keys.lab}", "ConditionValue": ctx.catalog.lab.id},
+                    {
+                        "ConditionKey": f"aws:ResourceTag/{keys.lab}",
+                        "ConditionValue": ctx.catalog.lab.id,
+                    },
                     {
                         "ConditionKey": f"aws:ResourceTag/{keys.participant}",
                         "ConditionValue": ctx.participant_tag,
@@ -153,15 +173,28 @@ def _ensure_selection(ctx: LabContext, plan_id: str, role_arn: str, outcome: Out
             },
         },
     )
-    ctx.report(Event(STEP, "created", "selection: the lab's volumes, by tag", params.selection_name))
+    ctx.report(
+        Event(
+            STEP,
+            "created",
+            "selection: the lab's volumes, by tag",
+            params.selection_name,
+        )
+    )
 
 
 def _ensure_job(ctx: LabContext, role_arn: str, outcome: Outcome) -> None:
     params = ctx.params(BackupParams)
     backup = ctx.clients.backup
-    jobs = backup.list_backup_jobs(ByBackupVaultName=params.vault_name).get("BackupJobs", [])
+    jobs = backup.list_backup_jobs(ByBackupVaultName=params.vault_name).get(
+        "BackupJobs", []
+    )
     if jobs:
-        ctx.report(Event(STEP, "found", f"{len(jobs)} backup job(s) on record", params.vault_name))
+        ctx.report(
+            Event(
+                STEP, "found", f"{len(jobs)} backup job(s) on record", params.vault_name
+            )
+        )
         return
 
     volume_ids: list[str] = []
@@ -171,7 +204,9 @@ def _ensure_job(ctx: LabContext, role_arn: str, outcome: Outcome) -> None:
         ids = [i["InstanceId"] for i in live_instances(group)] if group else []
         if not ids:
             return False
-        reservations = ctx.clients.ec2.describe_instances(InstanceIds=ids)["Reservations"]
+        reservations = ctx.clients.ec2.describe_instances(InstanceIds=ids)[
+            "Reservations"
+        ]
         for reservation in reservations:
             for instance in reservation["Instances"]:
                 if instance["State"]["Name"] != "running":
@@ -193,4 +228,8 @@ def _ensure_job(ctx: LabContext, role_arn: str, outcome: Outcome) -> None:
         Lifecycle={"DeleteAfterDays": params.retention_days},
         RecoveryPointTags=ctx.tag_map(STEP),
     )
-    ctx.report(Event(STEP, "created", f"on-demand backup of {volume_ids[0]}", job["BackupJobId"]))
+    ctx.report(
+        Event(
+            STEP, "created", f"on-demand backup of {volume_ids[0]}", job["BackupJobId"]
+        )
+    )

@@ -111,7 +111,9 @@ def find(ctx: LabContext) -> list[Resource]:
     """The role and instance profile, if they exist and are the lab's."""
     params = ctx.params(RoleParams)
     found: list[Resource] = []
-    if get_role(ctx, params.role_name) is not None and role_is_ours(ctx, params.role_name):
+    if get_role(ctx, params.role_name) is not None and role_is_ours(
+        ctx, params.role_name
+    ):
         found.append(Resource("iam-role", params.role_name, params.role_name))
         profile = _get_profile(ctx, params.instance_profile_name)
         if profile is not None:
@@ -161,18 +163,24 @@ def ensure(ctx: LabContext) -> Outcome:
         created = True
     else:
         created = False
-        ctx.report(Event(STEP, "found", "instance profile", params.instance_profile_name))
+        ctx.report(
+            Event(STEP, "found", "instance profile", params.instance_profile_name)
+        )
     assert profile is not None
     if params.role_name not in {r["RoleName"] for r in profile.get("Roles", [])}:
         iam.add_role_to_instance_profile(
             InstanceProfileName=params.instance_profile_name, RoleName=params.role_name
         )
         ctx.report(
-            Event(STEP, "updated", "role added to the instance profile", params.role_name)
+            Event(
+                STEP, "updated", "role added to the instance profile", params.role_name
+            )
         )
     outcome.add(
         Resource(
-            "instance-profile", params.instance_profile_name, params.instance_profile_name
+            "instance-profile",
+            params.instance_profile_name,
+            params.instance_profile_name,
         ),
         created,
     )

@@ -21,7 +21,9 @@ def find_template(ctx: LabContext) -> dict[str, Any] | None:
     """The lab's launch template, or None."""
     params = ctx.params(LaunchTemplateParams)
     try:
-        answer = ctx.clients.ec2.describe_launch_templates(LaunchTemplateNames=[params.name])
+        answer = ctx.clients.ec2.describe_launch_templates(
+            LaunchTemplateNames=[params.name]
+        )
     except Exception as error:
         if is_error(
             error,
@@ -160,12 +162,21 @@ def ensure(ctx: LabContext) -> Outcome:
             LaunchTemplateName=params.name,
             VersionDescription="labguide: the article's settings",
             LaunchTemplateData=wanted,
-            TagSpecifications=[{"ResourceType": "launch-template", "Tags": ctx.tags(STEP)}],
+            TagSpecifications=[
+                {"ResourceType": "launch-template", "Tags": ctx.tags(STEP)}
+            ],
         )["LaunchTemplate"]
         ctx.report(
-            Event(STEP, "created", f"launch template {params.name}", created["LaunchTemplateId"])
+            Event(
+                STEP,
+                "created",
+                f"launch template {params.name}",
+                created["LaunchTemplateId"],
+            )
         )
-        outcome.add(Resource("launch-template", created["LaunchTemplateId"], params.name), True)
+        outcome.add(
+            Resource("launch-template", created["LaunchTemplateId"], params.name), True
+        )
         return outcome
 
     template_id = template["LaunchTemplateId"]
@@ -181,7 +192,9 @@ def ensure(ctx: LabContext) -> Outcome:
         VersionDescription="labguide: back to the article's settings",
         LaunchTemplateData=wanted,
     )["LaunchTemplateVersion"]["VersionNumber"]
-    ec2.modify_launch_template(LaunchTemplateId=template_id, DefaultVersion=str(version))
+    ec2.modify_launch_template(
+        LaunchTemplateId=template_id, DefaultVersion=str(version)
+    )
     ctx.report(
         Event(
             STEP,

@@ -22,7 +22,9 @@ ALB_STEP = "alb"
 
 
 def _tags_of(ctx: LabContext, arn: str) -> dict[str, str]:
-    descriptions = ctx.clients.elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"]
+    descriptions = ctx.clients.elbv2.describe_tags(ResourceArns=[arn])[
+        "TagDescriptions"
+    ]
     if not descriptions:
         return {}
     return {t["Key"]: t["Value"] for t in descriptions[0].get("Tags", [])}
@@ -32,7 +34,9 @@ def find_target_group(ctx: LabContext) -> dict[str, Any] | None:
     """The lab's target group, or None."""
     params = ctx.params(TargetGroupParams)
     try:
-        groups = ctx.clients.elbv2.describe_target_groups(Names=[params.name])["TargetGroups"]
+        groups = ctx.clients.elbv2.describe_target_groups(Names=[params.name])[
+            "TargetGroups"
+        ]
     except Exception as error:
         if is_error(error, "TargetGroupNotFound"):
             return None
@@ -84,7 +88,9 @@ def find_load_balancer_resources(ctx: LabContext) -> list[Resource]:
     for listener in ctx.clients.elbv2.describe_listeners(
         LoadBalancerArn=balancer["LoadBalancerArn"]
     )["Listeners"]:
-        found.append(Resource("listener", listener["ListenerArn"], str(listener["Port"])))
+        found.append(
+            Resource("listener", listener["ListenerArn"], str(listener["Port"]))
+        )
     return found
 
 
@@ -119,8 +125,17 @@ def ensure_target_group(ctx: LabContext) -> Outcome:
             Tags=ctx.tags(TG_STEP),
             **settings,
         )["TargetGroups"][0]
-        ctx.report(Event(TG_STEP, "created", f"target group {params.name}", group["TargetGroupArn"]))
-        outcome.add(Resource("target-group", group["TargetGroupArn"], params.name), True)
+        ctx.report(
+            Event(
+                TG_STEP,
+                "created",
+                f"target group {params.name}",
+                group["TargetGroupArn"],
+            )
+        )
+        outcome.add(
+            Resource("target-group", group["TargetGroupArn"], params.name), True
+        )
     else:
         outcome.add(Resource("target-group", group["TargetGroupArn"], params.name))
         drift = [
@@ -131,7 +146,9 @@ def ensure_target_group(ctx: LabContext) -> Outcome:
         if group.get("Matcher", {}).get("HttpCode") != params.matcher:
             drift.append("Matcher")
         if drift:
-            elbv2.modify_target_group(TargetGroupArn=group["TargetGroupArn"], **settings)
+            elbv2.modify_target_group(
+                TargetGroupArn=group["TargetGroupArn"], **settings
+            )
             ctx.report(
                 Event(
                     TG_STEP,
@@ -141,7 +158,14 @@ def ensure_target_group(ctx: LabContext) -> Outcome:
                 )
             )
         else:
-            ctx.report(Event(TG_STEP, "found", f"target group {params.name}", group["TargetGroupArn"]))
+            ctx.report(
+                Event(
+                    TG_STEP,
+                    "found",
+                    f"target group {params.name}",
+                    group["TargetGroupArn"],
+                )
+            )
 
     # AWS drains for 300 s by default, which only slows the lab's teardown.
     elbv2.modify_target_group_attributes(
@@ -181,7 +205,9 @@ def ensure_load_balancer(ctx: LabContext) -> Outcome:
                 "Run steps 1 (network) and 3 (security-groups) first.",
             )
         subnets = find_subnets(ctx, vpc["VpcId"])
-        subnet_ids = [subnets[s.name]["SubnetId"] for s in network.subnets if s.name in subnets]
+        subnet_ids = [
+            subnets[s.name]["SubnetId"] for s in network.subnets if s.name in subnets
+        ]
         balancer = elbv2.create_load_balancer(
             Name=params.name,
             Subnets=subnet_ids,
@@ -200,13 +226,21 @@ def ensure_load_balancer(ctx: LabContext) -> Outcome:
             )
         )
         outcome.add(
-            Resource("load-balancer", balancer["LoadBalancerArn"], params.name, True), True
+            Resource("load-balancer", balancer["LoadBalancerArn"], params.name, True),
+            True,
         )
     else:
         ctx.report(
-            Event(ALB_STEP, "found", f"load balancer {balancer['DNSName']}", balancer["LoadBalancerArn"])
+            Event(
+                ALB_STEP,
+                "found",
+                f"load balancer {balancer['DNSName']}",
+                balancer["LoadBalancerArn"],
+            )
         )
-        outcome.add(Resource("load-balancer", balancer["LoadBalancerArn"], params.name, True))
+        outcome.add(
+            Resource("load-balancer", balancer["LoadBalancerArn"], params.name, True)
+        )
 
     arn = balancer["LoadBalancerArn"]
     forward = [{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}]
@@ -228,13 +262,25 @@ def ensure_load_balancer(ctx: LabContext) -> Outcome:
                 listener["ListenerArn"],
             )
         )
-        outcome.add(Resource("listener", listener["ListenerArn"], str(params.listener_port)), True)
+        outcome.add(
+            Resource("listener", listener["ListenerArn"], str(params.listener_port)),
+            True,
+        )
     else:
         targets = [a.get("TargetGroupArn") for a in listener.get("DefaultActions", [])]
         if targets != [group["TargetGroupArn"]]:
-            elbv2.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=forward)
-            ctx.report(
-                Event(ALB_STEP, "updated", "listener forwards to the target group again", listener["ListenerArn"])
+            elbv2.modify_listener(
+                ListenerArn=listener["ListenerArn"], DefaultActions=forward
             )
-        outcome.add(Resource("listener", listener["ListenerArn"], str(params.listener_port)))
+            ctx.report(
+                Event(
+                    ALB_STEP,
+                    "updated",
+                    "listener forwards to the target group again",
+                    listener["ListenerArn"],
+                )
+            )
+        outcome.add(
+            Resource("listener", listener["ListenerArn"], str(params.listener_port))
+        )
     return outcome

@@ -30,7 +30,9 @@ def find(ctx: LabContext) -> list[Resource]:
     them without tags)."""
     found = []
     for name in group_names(ctx):
-        groups = ctx.clients.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        groups = ctx.clients.logs.describe_log_groups(logGroupNamePrefix=name)[
+            "logGroups"
+        ]
         if any(g["logGroupName"] == name for g in groups):
             found.append(Resource("log-group", name, name))
     return found
@@ -56,7 +58,9 @@ def ensure(ctx: LabContext) -> Outcome:
                 logs.tag_resource(resourceArn=arn, tags=ctx.tag_map(STEP))
             ctx.report(Event(STEP, "found", "log group", name))
             outcome.add(Resource("log-group", name, name))
-        logs.put_retention_policy(logGroupName=name, retentionInDays=params.retention_days)
+        logs.put_retention_policy(
+            logGroupName=name, retentionInDays=params.retention_days
+        )
 
     _send_test_traffic(ctx, outcome)
     return outcome
@@ -97,5 +101,10 @@ def _send_test_traffic(ctx: LabContext, outcome: Outcome) -> None:
         outcome.warnings.append(f"test request failed: {error}")
         return
     ctx.report(
-        Event(STEP, "info", f"sent GET / (200) and GET {missing} ({status}) through the ALB", dns)
+        Event(
+            STEP,
+            "info",
+            f"sent GET / (200) and GET {missing} ({status}) through the ALB",
+            dns,
+        )
     )

@@ -14,7 +14,12 @@ STEP = "network"
 
 
 def _tag_spec(ctx: LabContext, kind: str, name: str) -> list[dict[str, Any]]:
-    return [{"ResourceType": kind, "Tags": [*ctx.tags(STEP), {"Key": "Name", "Value": name}]}]
+    return [
+        {
+            "ResourceType": kind,
+            "Tags": [*ctx.tags(STEP), {"Key": "Name", "Value": name}],
+        }
+    ]
 
 
 def _named(ctx: LabContext, name: str) -> list[dict[str, Any]]:
@@ -82,7 +87,9 @@ def find(ctx: LabContext) -> list[Resource]:
     tables = ec2.describe_route_tables(Filters=_named(ctx, params.route_table_name))
     if tables["RouteTables"]:
         table = tables["RouteTables"][0]
-        found.append(Resource("route-table", table["RouteTableId"], params.route_table_name))
+        found.append(
+            Resource("route-table", table["RouteTableId"], params.route_table_name)
+        )
     return found
 
 
@@ -123,7 +130,9 @@ def ensure(ctx: LabContext) -> Outcome:
                 TagSpecifications=_tag_spec(ctx, "subnet", spec.name),
             )["Subnet"]
             ctx.report(
-                Event(STEP, "created", f"subnet {spec.cidr} in {zone}", subnet["SubnetId"])
+                Event(
+                    STEP, "created", f"subnet {spec.cidr} in {zone}", subnet["SubnetId"]
+                )
             )
             outcome.add(Resource("subnet", subnet["SubnetId"], spec.name), True)
         else:
@@ -159,7 +168,9 @@ def _ensure_gateway(
     if gateways:
         gateway = gateways[0]
         created = False
-        ctx.report(Event(STEP, "found", "internet gateway", gateway["InternetGatewayId"]))
+        ctx.report(
+            Event(STEP, "found", "internet gateway", gateway["InternetGatewayId"])
+        )
     else:
         gateway = ec2.create_internet_gateway(
             TagSpecifications=_tag_spec(
@@ -167,12 +178,16 @@ def _ensure_gateway(
             )
         )["InternetGateway"]
         created = True
-        ctx.report(Event(STEP, "created", "internet gateway", gateway["InternetGatewayId"]))
+        ctx.report(
+            Event(STEP, "created", "internet gateway", gateway["InternetGatewayId"])
+        )
     gateway_id = str(gateway["InternetGatewayId"])
     attached = {a["VpcId"] for a in gateway.get("Attachments", [])}
     if vpc_id not in attached:
         ec2.attach_internet_gateway(InternetGatewayId=gateway_id, VpcId=vpc_id)
-        ctx.report(Event(STEP, "updated", "internet gateway attached to the VPC", gateway_id))
+        ctx.report(
+            Event(STEP, "updated", "internet gateway attached to the VPC", gateway_id)
+        )
     outcome.add(
         Resource("internet-gateway", gateway_id, params.internet_gateway_name), created
     )
@@ -205,17 +220,29 @@ def _ensure_routes(
     table_id = str(table["RouteTableId"])
     outcome.add(Resource("route-table", table_id, params.route_table_name), created)
 
-    default = [r for r in table.get("Routes", []) if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+    default = [
+        r
+        for r in table.get("Routes", [])
+        if r.get("DestinationCidrBlock") == "0.0.0.0/0"
+    ]
     if not default:
         ec2.create_route(
-            RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway_id
+            RouteTableId=table_id,
+            DestinationCidrBlock="0.0.0.0/0",
+            GatewayId=gateway_id,
         )
-        ctx.report(Event(STEP, "created", "route 0.0.0.0/0 to the internet gateway", table_id))
+        ctx.report(
+            Event(STEP, "created", "route 0.0.0.0/0 to the internet gateway", table_id)
+        )
     elif default[0].get("GatewayId") != gateway_id:
         ec2.replace_route(
-            RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway_id
+            RouteTableId=table_id,
+            DestinationCidrBlock="0.0.0.0/0",
+            GatewayId=gateway_id,
         )
-        ctx.report(Event(STEP, "updated", "route 0.0.0.0/0 now goes to the gateway", table_id))
+        ctx.report(
+            Event(STEP, "updated", "route 0.0.0.0/0 now goes to the gateway", table_id)
+        )
 
     associated = {a.get("SubnetId") for a in table.get("Associations", [])}
     for subnet_id in subnet_ids:
@@ -226,4 +253,6 @@ def _ensure_routes(
         except Exception as error:
             if not is_error(error, "Resource.AlreadyAssociated"):
                 raise
-        ctx.report(Event(STEP, "updated", "subnet associated with the route table", subnet_id))
+        ctx.report(
+            Event(STEP, "updated", "subnet associated with the route table", subnet_id)
+        )

@@ -62,11 +62,13 @@ def look_up_events(ctx: LabContext) -> Outcome:
     """Looks up the article's events in CloudTrail's event history."""
     params = ctx.params(CloudTrailParams)
     outcome = Outcome()
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=params.lookback_hours)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=params.lookback_hours)
     for name in params.events:
         try:
             answer = ctx.clients.cloudtrail.lookup_events(
-                LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}],
+                LookupAttributes=[
+                    {"AttributeKey": "EventName", "AttributeValue": name}
+                ],
                 StartTime=since,
                 MaxResults=50,
             )

@@ -16,7 +16,9 @@ from labguide.errors import LabguideError
 STEP = "security-groups"
 
 
-def find_groups(ctx: LabContext, vpc_id: str | None = None) -> dict[str, dict[str, Any]]:
+def find_groups(
+    ctx: LabContext, vpc_id: str | None = None
+) -> dict[str, dict[str, Any]]:
     """The lab's security groups by name."""
     params = ctx.params(SecurityGroupsParams)
     filters: list[dict[str, Any]] = [
@@ -39,7 +41,9 @@ def find(ctx: LabContext) -> list[Resource]:
 
 def permission(rule: Rule, group_ids: dict[str, str]) -> dict[str, Any]:
     """The IpPermission a catalog rule stands for."""
-    entry: dict[str, Any] = {"IpProtocol": "-1" if rule.protocol == "all" else rule.protocol}
+    entry: dict[str, Any] = {
+        "IpProtocol": "-1" if rule.protocol == "all" else rule.protocol
+    }
     if rule.protocol != "all" and rule.port is not None:
         entry["FromPort"] = rule.port
         entry["ToPort"] = rule.port
@@ -104,8 +108,24 @@ def ensure(ctx: LabContext) -> Outcome:
     for spec in params.groups:
         group_id = group_ids[spec.name]
         group = current.get(spec.name, {})
-        _sync(ctx, group_id, spec.name, "ingress", spec.ingress, group.get("IpPermissions", []), group_ids)
-        _sync(ctx, group_id, spec.name, "egress", spec.egress, group.get("IpPermissionsEgress", []), group_ids)
+        _sync(
+            ctx,
+            group_id,
+            spec.name,
+            "ingress",
+            spec.ingress,
+            group.get("IpPermissions", []),
+            group_ids,
+        )
+        _sync(
+            ctx,
+            group_id,
+            spec.name,
+            "egress",
+            spec.egress,
+            group.get("IpPermissionsEgress", []),
+            group_ids,
+        )
     return outcome
 
 
@@ -130,10 +150,16 @@ def _sync(
             continue
         try:
             if direction == "ingress":
-                ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[entry])
+                ec2.authorize_security_group_ingress(
+                    GroupId=group_id, IpPermissions=[entry]
+                )
             else:
-                ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=[entry])
-            ctx.report(Event(STEP, "updated", f"{name}: {direction} rule added", group_id))
+                ec2.authorize_security_group_egress(
+                    GroupId=group_id, IpPermissions=[entry]
+                )
+            ctx.report(
+                Event(STEP, "updated", f"{name}: {direction} rule added", group_id)
+            )
         except Exception as error:
             if not is_error(error, "InvalidPermission.Duplicate"):
                 raise
@@ -148,7 +174,12 @@ def _sync(
         else:
             ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=[revoke])
         ctx.report(
-            Event(STEP, "updated", f"{name}: {direction} rule not in the lab removed", group_id)
+            Event(
+                STEP,
+                "updated",
+                f"{name}: {direction} rule not in the lab removed",
+                group_id,
+            )
         )
 
 

@@ -23,13 +23,23 @@ from labguide.catalog.parameters import (
     SessionManagerParams,
     TargetGroupParams,
 )
-from labguide.engine.actions.alarm import find_alarm, find_topic, load_balancer_dimension
+from labguide.engine.actions.alarm import (
+    find_alarm,
+    find_topic,
+    load_balancer_dimension,
+)
 from labguide.engine.actions.auto_scaling import find_group, live_instances
 from labguide.engine.actions.backup import find_plan
 from labguide.engine.actions.iam import policy_arn
 from labguide.engine.actions.load_balancing import find_load_balancer, find_target_group
 from labguide.engine.actions.security_groups import find_groups
-from labguide.engine.checks.result import UNAVAILABLE, CheckResult, failed, passed, pending
+from labguide.engine.checks.result import (
+    UNAVAILABLE,
+    CheckResult,
+    failed,
+    passed,
+    pending,
+)
 from labguide.engine.context import LabContext
 from labguide.engine.web import WebError, fetch
 
@@ -43,7 +53,7 @@ def _unavailable(check: str, what: str) -> CheckResult:
 def _age_seconds(launched: Any) -> float:
     if not isinstance(launched, dt.datetime):
         return 1e9
-    return (dt.datetime.now(dt.timezone.utc) - launched).total_seconds()
+    return (dt.datetime.now(dt.UTC) - launched).total_seconds()
 
 
 def alb_serves_page(ctx: LabContext) -> CheckResult:
@@ -54,12 +64,21 @@ def alb_serves_page(ctx: LabContext) -> CheckResult:
         return failed(check, "the ALB does not exist", "alb-missing")
     dns = str(balancer["DNSName"])
     if balancer["State"]["Code"] == "provisioning":
-        return pending(check, "the ALB is provisioning", "the ALB to become active", "2-4 minutes", [dns])
+        return pending(
+            check,
+            "the ALB is provisioning",
+            "the ALB to become active",
+            "2-4 minutes",
+            [dns],
+        )
     try:
         page = fetch(dns, "/", ctx.clients.target.web_route)
     except WebError as error:
         return pending(
-            check, f"no answer from {dns}", "the ALB's DNS name to resolve and answer", "a few minutes",
+            check,
+            f"no answer from {dns}",
+            "the ALB's DNS name to resolve and answer",
+            "a few minutes",
             [str(error)],
         )
     title = ctx.params(LaunchTemplateParams).page_title
@@ -73,9 +92,19 @@ def alb_serves_page(ctx: LabContext) -> CheckResult:
         )
         if young:
             return pending(
-                check, f"the ALB answers {page.status}", "a healthy target", "3-5 minutes", evidence
+                check,
+                f"the ALB answers {page.status}",
+                "a healthy target",
+                "3-5 minutes",
+                evidence,
             )
-        return failed(check, f"the ALB answers {page.status}", "no-healthy-target", tip="alb-no-page", evidence=evidence)
+        return failed(
+            check,
+            f"the ALB answers {page.status}",
+            "no-healthy-target",
+            tip="alb-no-page",
+            evidence=evidence,
+        )
     if page.status != 200 or title not in page.body:
         return failed(
             check,
@@ -104,7 +133,11 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
     group = find_group(ctx)
     target_group = find_target_group(ctx)
     if group is None or target_group is None:
-        return failed(check, "the Auto Scaling group or the target group does not exist", "missing")
+        return failed(
+            check,
+            "the Auto Scaling group or the target group does not exist",
+            "missing",
+        )
     current = {i["InstanceId"] for i in live_instances(group)}
     descriptions = ctx.clients.elbv2.describe_target_health(
         TargetGroupArn=target_group["TargetGroupArn"]
@@ -128,7 +161,11 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
         return passed(check, f"{len(healthy)} healthy targets", evidence)
 
     unregistered = current - set(states)
-    waiting = [t for t, (state, reason, _) in states.items() if state == "initial" or reason in WAITING_REASONS]
+    waiting = [
+        t
+        for t, (state, reason, _) in states.items()
+        if state == "initial" or reason in WAITING_REASONS
+    ]
     if waiting or unregistered or len(current) < params.desired_capacity:
         tg = ctx.params(TargetGroupParams)
         wait = tg.health_check_interval_seconds * tg.healthy_threshold
@@ -141,7 +178,11 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
         )
     reasons = {reason for state, reason, _ in states.values() if state != "healthy"}
     tip, condition = _triage(ctx, reasons)
-    young = [i for i in _instances(ctx, group) if _age_seconds(i.get("LaunchTime")) < params.health_check_grace_period_seconds]
+    young = [
+        i
+        for i in _instances(ctx, group)
+        if _age_seconds(i.get("LaunchTime")) < params.health_check_grace_period_seconds
+    ]
     if young and condition != "security-group":
         return pending(
             check,
@@ -152,7 +193,8 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
         )
     return failed(
         check,
-        f"{len(healthy)} of {params.desired_capacity} targets healthy: " + ", ".join(sorted(reasons)),
+        f"{len(healthy)} of {params.desired_capacity} targets healthy: "
+        + ", ".join(sorted(reasons)),
         condition,
         tip=tip,
         evidence=evidence,
@@ -174,7 +216,8 @@ def _triage(ctx: LabContext, reasons: set[str]) -> tuple[str, str]:
         if alb and ec2:
             admitted = any(
                 entry.get("FromPort") == port
-                and alb["GroupId"] in [p["GroupId"] for p in entry.get("UserIdGroupPairs", [])]
+                and alb["GroupId"]
+                in [p["GroupId"] for p in entry.get("UserIdGroupPairs", [])]
                 for entry in ec2.get("IpPermissions", [])
             )
             if not admitted:
@@ -193,7 +236,9 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
     instances = _instances(ctx, group)
     ids = [i["InstanceId"] for i in instances if i["State"]["Name"] == "running"]
     if not ids:
-        return pending(check, "no running instance yet", "instances to start", "1-2 minutes")
+        return pending(
+            check, "no running instance yet", "instances to start", "1-2 minutes"
+        )
     try:
         answer = ctx.clients.ssm.describe_instance_information(
             Filters=[{"Key": "InstanceIds", "Values": ids}]
@@ -211,17 +256,22 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
     for instance in instances:
         info = online.get(instance["InstanceId"])
         where = f"{instance.get('Placement', {}).get('AvailabilityZone')}, public IP {instance.get('PublicIpAddress', 'none')}"
-        state = f"Online, agent {info.get('AgentVersion', '?')}" if info else "not online"
+        state = (
+            f"Online, agent {info.get('AgentVersion', '?')}" if info else "not online"
+        )
         evidence.append(f"{instance['InstanceId']} ({where}): {state}")
     if len(online) >= params.desired_capacity:
-        return passed(check, f"{len(online)} instances online in Session Manager", evidence)
+        return passed(
+            check, f"{len(online)} instances online in Session Manager", evidence
+        )
 
     offline = [i for i in instances if i["InstanceId"] not in online]
     no_ip = [i["InstanceId"] for i in offline if not i.get("PublicIpAddress")]
     if no_ip:
         return failed(
             check,
-            "no public IP (subnet auto-assign off), so no path to the SSM endpoints: " + ", ".join(no_ip),
+            "no public IP (subnet auto-assign off), so no path to the SSM endpoints: "
+            + ", ".join(no_ip),
             "network-path",
             tip="subnet-no-public-ip",
             evidence=evidence,
@@ -231,13 +281,19 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
     try:
         attached = {
             p["PolicyArn"]
-            for p in ctx.clients.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+            for p in ctx.clients.iam.list_attached_role_policies(RoleName=role)[
+                "AttachedPolicies"
+            ]
         }
     except ClientError:
         attached = set()
     if policy_arn(required) not in attached:
         return failed(
-            check, f"the role lacks {required}", "role-policy", tip="role-missing-ssm-policy", evidence=evidence
+            check,
+            f"the role lacks {required}",
+            "role-policy",
+            tip="role-missing-ssm-policy",
+            evidence=evidence,
         )
     if any(_age_seconds(i.get("LaunchTime")) < 600 for i in offline):
         return pending(
@@ -247,7 +303,13 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
             "1-3 minutes after boot",
             evidence,
         )
-    return failed(check, f"{len(online)} of {params.desired_capacity} online", "agent", tip="ssm-offline", evidence=evidence)
+    return failed(
+        check,
+        f"{len(online)} of {params.desired_capacity} online",
+        "agent",
+        tip="ssm-offline",
+        evidence=evidence,
+    )
 
 
 def alarm_configured(ctx: LabContext) -> CheckResult:
@@ -276,12 +338,29 @@ def alarm_configured(ctx: LabContext) -> CheckResult:
     }
     wrong = [key for key, value in expected.items() if alarm.get(key) != value]
     if wrong:
-        return failed(check, "differs from the article: " + ", ".join(wrong), "settings", evidence=evidence)
+        return failed(
+            check,
+            "differs from the article: " + ", ".join(wrong),
+            "settings",
+            evidence=evidence,
+        )
     dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
-    if balancer is None or dimensions.get("LoadBalancer") != load_balancer_dimension(balancer["LoadBalancerArn"]):
-        return failed(check, "the alarm does not watch the lab's ALB", "dimension", evidence=evidence)
+    if balancer is None or dimensions.get("LoadBalancer") != load_balancer_dimension(
+        balancer["LoadBalancerArn"]
+    ):
+        return failed(
+            check,
+            "the alarm does not watch the lab's ALB",
+            "dimension",
+            evidence=evidence,
+        )
     if topic is None or topic not in alarm.get("AlarmActions", []):
-        return failed(check, "the alarm does not notify the lab's SNS topic", "action", evidence=evidence)
+        return failed(
+            check,
+            "the alarm does not notify the lab's SNS topic",
+            "action",
+            evidence=evidence,
+        )
     evidence.append(f"notifies {topic}")
     return passed(check, "the 5XX alarm is set as the article says", evidence)
 
@@ -293,7 +372,9 @@ def alarm_subscription_confirmed(ctx: LabContext) -> CheckResult:
     topic = find_topic(ctx)
     if topic is None:
         return failed(check, f"topic {params.topic_name} not found", "topic-missing")
-    subscriptions = ctx.clients.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    subscriptions = ctx.clients.sns.list_subscriptions_by_topic(TopicArn=topic)[
+        "Subscriptions"
+    ]
     emails = [s for s in subscriptions if s["Protocol"] == params.subscription_protocol]
     evidence = [
         f"{s['Endpoint']}: {'pending confirmation' if s['SubscriptionArn'] == 'PendingConfirmation' else 'confirmed'}"
@@ -328,7 +409,12 @@ def nginx_logs_collected(ctx: LabContext) -> CheckResult:
     for name in (params.access_log_group, params.error_log_group):
         groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
         if not any(g["logGroupName"] == name for g in groups):
-            return failed(check, f"log group {name} not found", "group-missing", tip="agent-not-shipping")
+            return failed(
+                check,
+                f"log group {name} not found",
+                "group-missing",
+                tip="agent-not-shipping",
+            )
         events = logs.filter_log_events(logGroupName=name, limit=5).get("events", [])
         if events:
             evidence.append(f"{name}: {events[-1]['message'][:140]}")
@@ -339,7 +425,9 @@ def nginx_logs_collected(ctx: LabContext) -> CheckResult:
         return passed(check, "nginx access and error events arrive", evidence)
     balancer = find_load_balancer(ctx)
     if balancer is None:
-        return pending(check, "no events yet", "traffic through the ALB", "after step 6", evidence)
+        return pending(
+            check, "no events yet", "traffic through the ALB", "after step 6", evidence
+        )
     return pending(
         check,
         "no events yet in " + ", ".join(empty),
@@ -353,13 +441,15 @@ def cloudtrail_history(ctx: LabContext) -> CheckResult:
     """The article's events for this lab's resources are in event history."""
     check = "cloudtrail-history"
     params = ctx.params(CloudTrailParams)
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=params.lookback_hours)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=params.lookback_hours)
     names = _lab_names(ctx)
     found: dict[str, str] = {}
     for event_name in params.events:
         try:
             events = ctx.clients.cloudtrail.lookup_events(
-                LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": event_name}],
+                LookupAttributes=[
+                    {"AttributeKey": "EventName", "AttributeValue": event_name}
+                ],
                 StartTime=since,
                 MaxResults=50,
             ).get("Events", [])
@@ -370,11 +460,17 @@ def cloudtrail_history(ctx: LabContext) -> CheckResult:
         for event in events:
             mentioned = _mentions(event, names)
             if mentioned:
-                found[event_name] = f"{event_name} {mentioned} by {event.get('Username', '?')} at {event['EventTime']}"
+                found[event_name] = (
+                    f"{event_name} {mentioned} by {event.get('Username', '?')} at {event['EventTime']}"
+                )
                 break
-    evidence = [found.get(name, f"{name}: not in history yet") for name in params.events]
+    evidence = [
+        found.get(name, f"{name}: not in history yet") for name in params.events
+    ]
     if len(found) == len(params.events):
-        return passed(check, f"all {len(found)} of the article's events are in history", evidence)
+        return passed(
+            check, f"all {len(found)} of the article's events are in history", evidence
+        )
     return pending(
         check,
         f"{len(found)} of {len(params.events)} events in history",
@@ -398,7 +494,11 @@ def _mentions(event: dict[str, Any], names: set[str]) -> str | None:
     for resource in event.get("Resources", []):
         name = str(resource.get("ResourceName", ""))
         for candidate in names:
-            if candidate == name or name.endswith(f"/{candidate}") or f"/{candidate}/" in name:
+            if (
+                candidate == name
+                or name.endswith(f"/{candidate}")
+                or f"/{candidate}/" in name
+            ):
                 return candidate
     try:
         body = json.loads(event.get("CloudTrailEvent", "{}"))
@@ -417,7 +517,9 @@ def backup_plan_ready(ctx: LabContext) -> CheckResult:
     params = ctx.params(BackupParams)
     plan = find_plan(ctx)
     if plan is None:
-        return failed(check, f"backup plan {params.plan_name} not found", "plan-missing")
+        return failed(
+            check, f"backup plan {params.plan_name} not found", "plan-missing"
+        )
     backup = ctx.clients.backup
     body = backup.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]
     rules = body.get("Rules", [])
@@ -433,17 +535,31 @@ def backup_plan_ready(ctx: LabContext) -> CheckResult:
         and r.get("Lifecycle", {}).get("DeleteAfterDays") == params.retention_days
     ]
     if not good:
-        return failed(check, "no daily rule with the article's retention", "rule", evidence=evidence)
+        return failed(
+            check,
+            "no daily rule with the article's retention",
+            "rule",
+            evidence=evidence,
+        )
     try:
-        selections = backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"]).get("BackupSelectionsList", [])
+        selections = backup.list_backup_selections(
+            BackupPlanId=plan["BackupPlanId"]
+        ).get("BackupSelectionsList", [])
     except ClientError as error:
         if endpoint_lacks_api(error):
             return _unavailable(check, "AWS Backup's selections")
         raise
     if not any(s["SelectionName"] == params.selection_name for s in selections):
-        return failed(check, f"selection {params.selection_name} not found", "selection", evidence=evidence)
+        return failed(
+            check,
+            f"selection {params.selection_name} not found",
+            "selection",
+            evidence=evidence,
+        )
     evidence.append(f"selection {params.selection_name}: the lab's volumes, by tag")
-    return passed(check, "daily plan with 7-day retention and a tag selection", evidence)
+    return passed(
+        check, "daily plan with 7-day retention and a tag selection", evidence
+    )
 
 
 def backup_job_recorded(ctx: LabContext) -> CheckResult:
@@ -451,7 +567,9 @@ def backup_job_recorded(ctx: LabContext) -> CheckResult:
     check = "backup-job-recorded"
     params = ctx.params(BackupParams)
     try:
-        jobs = ctx.clients.backup.list_backup_jobs(ByBackupVaultName=params.vault_name).get("BackupJobs", [])
+        jobs = ctx.clients.backup.list_backup_jobs(
+            ByBackupVaultName=params.vault_name
+        ).get("BackupJobs", [])
     except ClientError as error:
         if endpoint_lacks_api(error):
             return _unavailable(check, "AWS Backup's job history")
@@ -462,11 +580,25 @@ def backup_job_recorded(ctx: LabContext) -> CheckResult:
     ]
     states = {j["State"] for j in jobs}
     if "COMPLETED" in states:
-        return passed(check, f"{len(jobs)} backup job(s), at least one completed", evidence)
+        return passed(
+            check, f"{len(jobs)} backup job(s), at least one completed", evidence
+        )
     if states & {"CREATED", "PENDING", "RUNNING"}:
-        return pending(check, "the backup job is running", "the job to complete", "a few minutes", evidence)
+        return pending(
+            check,
+            "the backup job is running",
+            "the job to complete",
+            "a few minutes",
+            evidence,
+        )
     if jobs:
-        return failed(check, "backup jobs ended " + ", ".join(sorted(states)), "job-failed", tip="backup-job-failed", evidence=evidence)
+        return failed(
+            check,
+            "backup jobs ended " + ", ".join(sorted(states)),
+            "job-failed",
+            tip="backup-job-failed",
+            evidence=evidence,
+        )
     return failed(
         check,
         "no backup job on record",

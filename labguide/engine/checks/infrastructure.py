@@ -35,7 +35,12 @@ def network_ready(ctx: LabContext) -> CheckResult:
     evidence = [f"VPC {vpc['VpcId']} {vpc['CidrBlock']}"]
     missing = [s.name for s in params.subnets if s.name not in subnets]
     if missing:
-        return failed(check, "subnets missing: " + ", ".join(missing), "subnet-missing", evidence=evidence)
+        return failed(
+            check,
+            "subnets missing: " + ", ".join(missing),
+            "subnet-missing",
+            evidence=evidence,
+        )
     zones = set()
     for spec in params.subnets:
         subnet = subnets[spec.name]
@@ -48,27 +53,39 @@ def network_ready(ctx: LabContext) -> CheckResult:
         if public != spec.map_public_ip:
             return failed(
                 check,
-                f"{spec.name} has auto-assign public IPv4 "
-                f"{'on' if public else 'off'}",
+                f"{spec.name} has auto-assign public IPv4 {'on' if public else 'off'}",
                 "subnet-public-ip",
                 tip="subnet-no-public-ip",
                 evidence=evidence,
             )
     if len(zones) < 2:
-        return failed(check, "the subnets share one availability zone", "two-zones", evidence=evidence)
+        return failed(
+            check,
+            "the subnets share one availability zone",
+            "two-zones",
+            evidence=evidence,
+        )
     tables = ctx.clients.ec2.describe_route_tables(
-        Filters=[{"Name": "association.subnet-id", "Values": [subnets[s.name]["SubnetId"] for s in params.subnets]}]
+        Filters=[
+            {
+                "Name": "association.subnet-id",
+                "Values": [subnets[s.name]["SubnetId"] for s in params.subnets],
+            }
+        ]
     )["RouteTables"]
     routed = {
         a.get("SubnetId")
         for table in tables
         if any(
-            r.get("DestinationCidrBlock") == "0.0.0.0/0" and str(r.get("GatewayId", "")).startswith("igw-")
+            r.get("DestinationCidrBlock") == "0.0.0.0/0"
+            and str(r.get("GatewayId", "")).startswith("igw-")
             for r in table.get("Routes", [])
         )
         for a in table.get("Associations", [])
     }
-    unrouted = [s.name for s in params.subnets if subnets[s.name]["SubnetId"] not in routed]
+    unrouted = [
+        s.name for s in params.subnets if subnets[s.name]["SubnetId"] not in routed
+    ]
     if unrouted:
         return failed(
             check,
@@ -90,9 +107,14 @@ def instance_role_ready(ctx: LabContext) -> CheckResult:
         return failed(check, f"role {params.role_name} not found", "role-missing")
     iam = ctx.clients.iam
     attached = {
-        p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=params.role_name)["AttachedPolicies"]
+        p["PolicyArn"]
+        for p in iam.list_attached_role_policies(RoleName=params.role_name)[
+            "AttachedPolicies"
+        ]
     }
-    evidence = [f"role {role['Arn']}"] + [f"policy {a.rsplit('/', 1)[-1]}" for a in sorted(attached)]
+    evidence = [f"role {role['Arn']}"] + [
+        f"policy {a.rsplit('/', 1)[-1]}" for a in sorted(attached)
+    ]
     lacking = [p for p in params.managed_policies if policy_arn(p) not in attached]
     if lacking:
         return failed(
@@ -103,11 +125,23 @@ def instance_role_ready(ctx: LabContext) -> CheckResult:
             evidence=evidence,
         )
     try:
-        profile = iam.get_instance_profile(InstanceProfileName=params.instance_profile_name)["InstanceProfile"]
+        profile = iam.get_instance_profile(
+            InstanceProfileName=params.instance_profile_name
+        )["InstanceProfile"]
     except Exception:
-        return failed(check, "the instance profile is missing", "instance-profile", evidence=evidence)
+        return failed(
+            check,
+            "the instance profile is missing",
+            "instance-profile",
+            evidence=evidence,
+        )
     if params.role_name not in {r["RoleName"] for r in profile.get("Roles", [])}:
-        return failed(check, "the instance profile does not hold the role", "instance-profile", evidence=evidence)
+        return failed(
+            check,
+            "the instance profile does not hold the role",
+            "instance-profile",
+            evidence=evidence,
+        )
     evidence.append(f"instance profile {params.instance_profile_name}")
     return passed(check, "role with both policies, in its instance profile", evidence)
 
@@ -125,11 +159,16 @@ def security_groups_ready(ctx: LabContext) -> CheckResult:
     groups = find_groups(ctx)
     missing = [g.name for g in params.groups if g.name not in groups]
     if missing:
-        return failed(check, "security groups missing: " + ", ".join(missing), "group-missing")
+        return failed(
+            check, "security groups missing: " + ", ".join(missing), "group-missing"
+        )
     alb = groups[params.load_balancer_group]
     ec2 = groups[params.instance_group]
     evidence = []
-    for name, group in ((params.load_balancer_group, alb), (params.instance_group, ec2)):
+    for name, group in (
+        (params.load_balancer_group, alb),
+        (params.instance_group, ec2),
+    ):
         for entry in group.get("IpPermissions", []):
             evidence.append(
                 f"{name} in: {entry['IpProtocol']} {entry.get('FromPort', 'all')} from "
@@ -177,7 +216,9 @@ def launch_template_ready(ctx: LabContext) -> CheckResult:
     params = ctx.params(LaunchTemplateParams)
     template = find_template(ctx)
     if template is None:
-        return failed(check, f"launch template {params.name} not found", "template-missing")
+        return failed(
+            check, f"launch template {params.name} not found", "template-missing"
+        )
     version = default_version(ctx, template["LaunchTemplateId"])
     data = version.get("LaunchTemplateData", {})
     evidence = [
@@ -186,15 +227,28 @@ def launch_template_ready(ctx: LabContext) -> CheckResult:
         f"IMDSv2: {data.get('MetadataOptions', {}).get('HttpTokens', 'optional')}",
     ]
     if data.get("KeyName"):
-        return failed(check, "the template names a key pair; the lab uses no SSH", "key-pair", evidence=evidence)
+        return failed(
+            check,
+            "the template names a key pair; the lab uses no SSH",
+            "key-pair",
+            evidence=evidence,
+        )
     if data.get("MetadataOptions", {}).get("HttpTokens") != params.http_tokens:
         return failed(check, "IMDSv2 is not required", "imdsv2", evidence=evidence)
     if data.get("InstanceType") not in ctx.catalog.lab.allowed_instance_types:
-        return failed(check, f"instance type {data.get('InstanceType')} is outside the guardrail", "instance-type", evidence=evidence)
+        return failed(
+            check,
+            f"instance type {data.get('InstanceType')} is outside the guardrail",
+            "instance-type",
+            evidence=evidence,
+        )
     if data.get("IamInstanceProfile", {}).get("Name") != params.instance_profile:
         return failed(
-            check, f"the template does not use the instance profile {params.instance_profile}",
-            "instance-profile", tip="role-missing-ssm-policy", evidence=evidence,
+            check,
+            f"the template does not use the instance profile {params.instance_profile}",
+            "instance-profile",
+            tip="role-missing-ssm-policy",
+            evidence=evidence,
         )
     script = base64.b64decode(data.get("UserData", "") or b"")
     findings = lint(script, ctx.catalog, ctx.participant)
@@ -208,7 +262,8 @@ def launch_template_ready(ctx: LabContext) -> CheckResult:
             f"user data line {first.line}: {first.message}",
             f"user-data:{first.code}",
             tip=tip,
-            evidence=evidence + [f"line {f.line}: {f.code}: {f.message}" for f in findings],
+            evidence=evidence
+            + [f"line {f.line}: {f.code}: {f.message}" for f in findings],
         )
     evidence.append(f"user data: {len(script)} bytes, lint clean")
     return passed(check, "template as the article says, plus IMDSv2", evidence)
@@ -234,8 +289,17 @@ def target_group_ready(ctx: LabContext) -> CheckResult:
             tip="healthcheck-path",
             evidence=evidence,
         )
-    if (group["Protocol"], group["Port"], group["TargetType"]) != (params.protocol, params.port, params.target_type):
-        return failed(check, "protocol, port or target type differ from the article's", "settings", evidence=evidence)
+    if (group["Protocol"], group["Port"], group["TargetType"]) != (
+        params.protocol,
+        params.port,
+        params.target_type,
+    ):
+        return failed(
+            check,
+            "protocol, port or target type differ from the article's",
+            "settings",
+            evidence=evidence,
+        )
     return passed(check, "target group as the article says", evidence)
 
 
@@ -253,19 +317,35 @@ def load_balancer_active(ctx: LabContext) -> CheckResult:
         f"DNS name {balancer['DNSName']}",
     ]
     if state == "provisioning":
-        return pending(check, "the ALB is provisioning", "the ALB to become active", "2-4 minutes", evidence)
+        return pending(
+            check,
+            "the ALB is provisioning",
+            "the ALB to become active",
+            "2-4 minutes",
+            evidence,
+        )
     if state != "active":
         return failed(check, f"the ALB is {state}", "alb-state", evidence=evidence)
     if balancer["Scheme"] != params.scheme or len(set(zones)) < 2:
-        return failed(check, "the ALB is not internet-facing in two zones", "alb-settings", evidence=evidence)
+        return failed(
+            check,
+            "the ALB is not internet-facing in two zones",
+            "alb-settings",
+            evidence=evidence,
+        )
     group = find_target_group(ctx)
-    listeners = ctx.clients.elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
+    listeners = ctx.clients.elbv2.describe_listeners(
+        LoadBalancerArn=balancer["LoadBalancerArn"]
+    )["Listeners"]
     forwarding = [
         x
         for x in listeners
         if x["Port"] == params.listener_port
         and group is not None
-        and any(a.get("TargetGroupArn") == group["TargetGroupArn"] for a in x.get("DefaultActions", []))
+        and any(
+            a.get("TargetGroupArn") == group["TargetGroupArn"]
+            for a in x.get("DefaultActions", [])
+        )
     ]
     if not forwarding:
         return failed(
@@ -275,7 +355,9 @@ def load_balancer_active(ctx: LabContext) -> CheckResult:
             tip="alb-no-page",
             evidence=evidence,
         )
-    evidence.append(f"listener {params.listener_protocol} {params.listener_port} → {params.target_group}")
+    evidence.append(
+        f"listener {params.listener_protocol} {params.listener_port} → {params.target_group}"
+    )
     return passed(check, "the ALB is active and forwards to the target group", evidence)
 
 
@@ -286,20 +368,45 @@ def auto_scaling_group_ready(ctx: LabContext) -> CheckResult:
     params = ctx.params(AutoScalingParams)
     group = find_group(ctx)
     if group is None:
-        return failed(check, f"Auto Scaling group {params.name} not found", "group-missing")
+        return failed(
+            check, f"Auto Scaling group {params.name} not found", "group-missing"
+        )
     instances = live_instances(group)
     in_service = [i for i in instances if i["LifecycleState"] == "InService"]
     zones = {i["AvailabilityZone"] for i in in_service}
     evidence = [
         f"{params.name}: min {group['MinSize']} / desired {group['DesiredCapacity']} / max {group['MaxSize']}, "
         f"{group['HealthCheckType']} health checks, grace {group['HealthCheckGracePeriod']} s",
-    ] + [f"{i['InstanceId']} {i['AvailabilityZone']} {i['LifecycleState']} {i['HealthStatus']}" for i in instances]
-    expected = (params.min_size, params.desired_capacity, params.max_size, params.health_check_type)
-    actual = (group["MinSize"], group["DesiredCapacity"], group["MaxSize"], group["HealthCheckType"])
+    ] + [
+        f"{i['InstanceId']} {i['AvailabilityZone']} {i['LifecycleState']} {i['HealthStatus']}"
+        for i in instances
+    ]
+    expected = (
+        params.min_size,
+        params.desired_capacity,
+        params.max_size,
+        params.health_check_type,
+    )
+    actual = (
+        group["MinSize"],
+        group["DesiredCapacity"],
+        group["MaxSize"],
+        group["HealthCheckType"],
+    )
     if actual != expected:
-        return failed(check, "sizes or health check type differ from the article's", "settings", evidence=evidence)
+        return failed(
+            check,
+            "sizes or health check type differ from the article's",
+            "settings",
+            evidence=evidence,
+        )
     if group.get("HealthCheckGracePeriod") != params.health_check_grace_period_seconds:
-        return failed(check, "the health check grace period is not the lab's", "grace-period", evidence=evidence)
+        return failed(
+            check,
+            "the health check grace period is not the lab's",
+            "grace-period",
+            evidence=evidence,
+        )
     if len(in_service) < params.desired_capacity:
         return pending(
             check,
@@ -309,5 +416,11 @@ def auto_scaling_group_ready(ctx: LabContext) -> CheckResult:
             evidence,
         )
     if len(zones) < 2:
-        return failed(check, "all instances are in one zone", "two-zones", evidence=evidence)
-    return passed(check, f"{len(in_service)} instances in service across {len(zones)} zones", evidence)
+        return failed(
+            check, "all instances are in one zone", "two-zones", evidence=evidence
+        )
+    return passed(
+        check,
+        f"{len(in_service)} instances in service across {len(zones)} zones",
+        evidence,
+    )

@@ -58,7 +58,11 @@ def pending(
 ) -> CheckResult:
     """A result still waiting on AWS."""
     return CheckResult(
-        check, "pending", summary, evidence or [], waiting_for=waiting_for,
+        check,
+        "pending",
+        summary,
+        evidence or [],
+        waiting_for=waiting_for,
         typical_wait=typical_wait,
     )
 
