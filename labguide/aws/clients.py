@@ -7,6 +7,7 @@ once and each client once (under a lock); workers then share the clients.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -52,6 +53,11 @@ class Identity:
         return self.arn.rsplit("/", 1)[-1] if "/" in self.arn else self.arn
 
 
+def _env_attempts(default: int) -> int:
+    value = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 class Clients:
     """boto3 clients for one target, with standard retries and a call count.
 
@@ -62,6 +68,8 @@ class Clients:
 
     def __init__(self, target: Target, max_attempts: int = 5) -> None:
         self.target = target
+        # A learner's own AWS_MAX_ATTEMPTS wins, as it does in the AWS CLI.
+        max_attempts = _env_attempts(max_attempts)
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}

@@ -70,6 +70,10 @@ def run_steps(args: argparse.Namespace) -> int:
         )
     if args.all and args.steps:
         raise LabguideError("Give step names or --all, not both.")
+    from labguide.commands.options import load_catalog_for
+    from labguide.engine.session import resolve_steps
+
+    resolve_steps(load_catalog_for(args), args.steps)
     with open_session(args, progress_printer(False)) as session:
         announce_identity(session, "Creating the lab's resources")
         result = session.run_all() if args.all else session.run(args.steps)

@@ -101,10 +101,32 @@ def _check_region(catalog: Catalog, region: str) -> None:
 
 
 def settings_for(target: Target) -> Settings:
-    """How often to poll and how long to wait."""
+    """How often to poll and how long to wait: short for the sandbox, AWS's
+    pace otherwise; LABGUIDE_POLL_SECONDS and LABGUIDE_WAIT_SECONDS override
+    (for slow networks, or for endpoints that never settle)."""
     if target.is_sandbox:
-        return Settings(poll_seconds=0.2, wait_seconds=180.0)
-    return Settings(poll_seconds=5.0, wait_seconds=900.0)
+        settings = Settings(poll_seconds=0.2, wait_seconds=180.0)
+    else:
+        settings = Settings(poll_seconds=5.0, wait_seconds=900.0)
+    return Settings(
+        poll_seconds=_seconds("LABGUIDE_POLL_SECONDS", settings.poll_seconds),
+        wait_seconds=_seconds("LABGUIDE_WAIT_SECONDS", settings.wait_seconds),
+    )
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise LabguideError(
+            f"{name}={value!r} is not a number of seconds.", f"Unset {name} or fix it."
+        ) from None
+    if seconds < 0:
+        raise LabguideError(f"{name} cannot be negative.", f"Unset {name} or fix it.")
+    return seconds
 
 
 def progress_printer(quiet: bool) -> Any:

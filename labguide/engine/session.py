@@ -247,21 +247,7 @@ class LabSession:
         Raises:
             LabguideError: an unknown step.
         """
-        steps = []
-        for key in keys:
-            try:
-                steps.append(self.catalog.step(str(key)))
-            except KeyError:
-                known = ", ".join(s.id for s in self.catalog.steps)
-                raise LabguideError(
-                    f"There is no step {key!r}.", f"Steps: {known}."
-                ) from None
-        if any(s.action == TEARDOWN_ACTION for s in steps):
-            raise LabguideError(
-                "The cleanup step is not run with the others.",
-                "Use `labguide teardown` (a dry run first).",
-            )
-        return self._run_graph(steps)
+        return self._run_graph(resolve_steps(self.catalog, keys))
 
     def run_all(self) -> RunResult:
         """Performs every step of the lab (not the cleanup)."""
@@ -469,6 +455,30 @@ class LabSession:
     def _save(self) -> None:
         with self._lock:
             self.store.save(self.state)
+
+
+def resolve_steps(catalog: Catalog, keys: Iterable[str | int]) -> list[Step]:
+    """The steps named by ids or numbers.
+
+    Raises:
+        LabguideError: an unknown step, or the cleanup step (teardown has its
+            own command, with a dry run first).
+    """
+    steps = []
+    for key in keys:
+        try:
+            steps.append(catalog.step(str(key)))
+        except KeyError:
+            known = ", ".join(s.id for s in catalog.steps)
+            raise LabguideError(
+                f"There is no step {key!r}.", f"Steps: {known}."
+            ) from None
+    if any(s.action == TEARDOWN_ACTION for s in steps):
+        raise LabguideError(
+            "The cleanup step is not run with the others.",
+            "Use `labguide teardown` (a dry run first).",
+        )
+    return steps
 
 
 def _creates(step: Step) -> bool:
