@@ -111,7 +111,8 @@ def _print_goals(results: Any, language: str = "en") -> None:
             print(f"    {check.check}: {check.summary}")
             if check.waiting_for:
                 print(
-                    f"      waiting for {check.waiting_for} (usually {check.typical_wait})"
+                    f"      waiting for {check.waiting_for} (usually "
+                    f"{check.typical_wait})"
                 )
             if check.tip:
                 print(f"      troubleshooting: {check.tip}")
@@ -154,7 +155,7 @@ def show_status(args: argparse.Namespace) -> int:
                 "id": step.id,
                 "title": step.title.en,
                 "status": session.step_status(step.id),
-                "resources": session.state.steps.get(step.id).resources
+                "resources": session.state.steps[step.id].resources
                 if step.id in session.state.steps
                 else [],
             }

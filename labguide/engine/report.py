@@ -97,7 +97,8 @@ def html_report(
         f"<h1>{esc(catalog.lab.title.get(language))}</h1>",
         f"<p>Participant: {esc(state.participant or 'single learner')} · "
         f"account {esc(state.account)} · {esc(state.region)} · "
-        f"{data['passed']}/{data['total']} goals passed · {esc(data['generated_at'])}</p>",
+        f"{data['passed']}/{data['total']} goals passed · "
+        f"{esc(data['generated_at'])}</p>",
     ]
     for result in results:
         when = f" (passed {_when(result.passed_at)})" if result.passed_at else ""
@@ -107,7 +108,8 @@ def html_report(
         )
         for check in result.checks:
             parts.append(
-                f"<li><b>{esc(check.check)}</b>: {esc(check.status)}: {esc(check.summary)}<ul>"
+                f"<li><b>{esc(check.check)}</b>: {esc(check.status)}: "
+                f"{esc(check.summary)}<ul>"
             )
             parts += [f"<li><code>{esc(line)}</code></li>" for line in check.evidence]
             parts.append("</ul></li>")

@@ -127,7 +127,9 @@ class SessionStore:
             handle.close()
             raise LabguideError(
                 f"Another labguide ({holder}) is working on this session "
-                f"({self.account}, {self.region}, {self.participant or 'single learner'}).",
+                f"({self.account}, {self.region}, "
+                ""
+                f"{self.participant or 'single learner'}).",
                 "Close it first, or use another --participant.",
             ) from None
         handle.seek(0)

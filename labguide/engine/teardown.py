@@ -5,6 +5,7 @@ a resource cannot carry tags, is ever touched."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ def tear_down(
         if delete is None:
             continue
         try:
-            _retrying(ctx, lambda d=delete, r=resource: d(ctx, r), resource)
+            _retrying(ctx, functools.partial(delete, ctx, resource), resource)
         except ClientError as error:
             message = f"{resource.kind} {resource.name or resource.id}: {error}"
             result.errors.append(message)

@@ -111,7 +111,8 @@ def ensure(ctx: LabContext) -> Outcome:
             )
     else:
         outcome.warnings.append(
-            "no email subscription: run the step again with --email ADDRESS to be notified"
+            "no email subscription: run the step again with --email ADDRESS to be "
+            "notified"
         )
 
     alarm_existed = find_alarm(ctx) is not None

@@ -112,7 +112,8 @@ def ensure(ctx: LabContext) -> Outcome:
             Event(
                 STEP,
                 "created",
-                f"plan {params.plan_name}: {params.schedule}, kept {params.retention_days} days",
+                f"plan {params.plan_name}: {params.schedule}, kept "
+                f"{params.retention_days} days",
                 plan["BackupPlanId"],
             )
         )

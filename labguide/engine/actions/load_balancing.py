@@ -258,7 +258,8 @@ def ensure_load_balancer(ctx: LabContext) -> Outcome:
             Event(
                 ALB_STEP,
                 "created",
-                f"listener {params.listener_protocol} {params.listener_port} → {params.target_group}",
+                f"listener {params.listener_protocol} {params.listener_port} → "
+                f"{params.target_group}",
                 listener["ListenerArn"],
             )
         )

@@ -255,7 +255,8 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
     evidence = []
     for instance in instances:
         info = online.get(instance["InstanceId"])
-        where = f"{instance.get('Placement', {}).get('AvailabilityZone')}, public IP {instance.get('PublicIpAddress', 'none')}"
+        zone = instance.get("Placement", {}).get("AvailabilityZone")
+        where = f"{zone}, public IP {instance.get('PublicIpAddress', 'none')}"
         state = (
             f"Online, agent {info.get('AgentVersion', '?')}" if info else "not online"
         )
@@ -322,9 +323,12 @@ def alarm_configured(ctx: LabContext) -> CheckResult:
     balancer = find_load_balancer(ctx)
     topic = find_topic(ctx)
     evidence = [
-        f"{params.alarm_name}: {alarm['Namespace']} {alarm['MetricName']} {alarm.get('Statistic')} "
-        f"{alarm['ComparisonOperator']} {alarm['Threshold']:g} over {alarm['Period']} s, "
-        f"missing data: {alarm.get('TreatMissingData', 'missing')}, state {alarm.get('StateValue')}",
+        f"{params.alarm_name}: {alarm['Namespace']} {alarm['MetricName']} "
+        f"{alarm.get('Statistic')} "
+        f"{alarm['ComparisonOperator']} {alarm['Threshold']:g} over {alarm['Period']} "
+        "s, "
+        f"missing data: {alarm.get('TreatMissingData', 'missing')}, state "
+        f"{alarm.get('StateValue')}",
     ]
     expected = {
         "Namespace": params.namespace,
@@ -376,10 +380,7 @@ def alarm_subscription_confirmed(ctx: LabContext) -> CheckResult:
         "Subscriptions"
     ]
     emails = [s for s in subscriptions if s["Protocol"] == params.subscription_protocol]
-    evidence = [
-        f"{s['Endpoint']}: {'pending confirmation' if s['SubscriptionArn'] == 'PendingConfirmation' else 'confirmed'}"
-        for s in emails
-    ]
+    evidence = [f"{s['Endpoint']}: {_subscription_state(s)}" for s in emails]
     if any(s["SubscriptionArn"] != "PendingConfirmation" for s in emails):
         return passed(check, "the email subscription is confirmed", evidence)
     if emails:
@@ -397,6 +398,12 @@ def alarm_subscription_confirmed(ctx: LabContext) -> CheckResult:
         tip="sns-unconfirmed",
         evidence=["run `labguide run alarm --email ADDRESS`"],
     )
+
+
+def _subscription_state(subscription: dict[str, Any]) -> str:
+    if subscription["SubscriptionArn"] == "PendingConfirmation":
+        return "pending confirmation"
+    return "confirmed"
 
 
 def nginx_logs_collected(ctx: LabContext) -> CheckResult:
@@ -431,7 +438,8 @@ def nginx_logs_collected(ctx: LabContext) -> CheckResult:
     return pending(
         check,
         "no events yet in " + ", ".join(empty),
-        "nginx to log a request and the agent to ship it (run step 10 to send test traffic)",
+        "nginx to log a request and the agent to ship it (run step 10 to send test "
+        "traffic)",
         "about a minute after traffic",
         evidence,
     )
@@ -461,7 +469,8 @@ def cloudtrail_history(ctx: LabContext) -> CheckResult:
             mentioned = _mentions(event, names)
             if mentioned:
                 found[event_name] = (
-                    f"{event_name} {mentioned} by {event.get('Username', '?')} at {event['EventTime']}"
+                    f"{event_name} {mentioned} by {event.get('Username', '?')} at "
+                    f"{event['EventTime']}"
                 )
                 break
     evidence = [
@@ -524,7 +533,8 @@ def backup_plan_ready(ctx: LabContext) -> CheckResult:
     body = backup.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]
     rules = body.get("Rules", [])
     evidence = [
-        f"{params.plan_name}: rule {r['RuleName']} {r['ScheduleExpression']} → {r['TargetBackupVaultName']}, "
+        f"{params.plan_name}: rule {r['RuleName']} {r['ScheduleExpression']} → "
+        f"{r['TargetBackupVaultName']}, "
         f"kept {r.get('Lifecycle', {}).get('DeleteAfterDays')} days"
         for r in rules
     ]
@@ -575,7 +585,7 @@ def backup_job_recorded(ctx: LabContext) -> CheckResult:
             return _unavailable(check, "AWS Backup's job history")
         raise
     evidence = [
-        f"{j['BackupJobId']}: {j['State']} {j.get('ResourceArn', '')} {j.get('PercentDone', '')}".rstrip()
+        f"{j['BackupJobId']}: {j['State']} {j.get('ResourceArn', '')}".rstrip()
         for j in jobs[:5]
     ]
     states = {j["State"] for j in jobs}

@@ -180,7 +180,8 @@ def security_groups_ready(ctx: LabContext) -> CheckResult:
             if entry["IpProtocol"] == "-1" or low <= 22 <= high:
                 return failed(
                     check,
-                    f"{group['GroupName']} admits SSH (port 22): the lab uses Session Manager",
+                    f"{group['GroupName']} admits SSH (port 22): the lab uses Session "
+                    "Manager",
                     "no-ssh",
                     evidence=evidence,
                 )
@@ -200,7 +201,8 @@ def security_groups_ready(ctx: LabContext) -> CheckResult:
     if not from_alb:
         return failed(
             check,
-            f"{params.instance_group} does not admit port {port} from {params.load_balancer_group}",
+            f"{params.instance_group} does not admit port {port} from "
+            f"{params.load_balancer_group}",
             "ec2-from-alb",
             tip="sg-blocks-alb",
             evidence=evidence,
@@ -222,8 +224,10 @@ def launch_template_ready(ctx: LabContext) -> CheckResult:
     version = default_version(ctx, template["LaunchTemplateId"])
     data = version.get("LaunchTemplateData", {})
     evidence = [
-        f"{params.name} {template['LaunchTemplateId']} default version {version['VersionNumber']}",
-        f"AMI {data.get('ImageId')}, {data.get('InstanceType')}, key pair: {data.get('KeyName') or 'none'}",
+        f"{params.name} {template['LaunchTemplateId']} default version "
+        f"{version['VersionNumber']}",
+        f"AMI {data.get('ImageId')}, {data.get('InstanceType')}, key pair: "
+        f"{data.get('KeyName') or 'none'}",
         f"IMDSv2: {data.get('MetadataOptions', {}).get('HttpTokens', 'optional')}",
     ]
     if data.get("KeyName"):
@@ -278,13 +282,16 @@ def target_group_ready(ctx: LabContext) -> CheckResult:
         return failed(check, f"target group {params.name} not found", "group-missing")
     evidence = [
         f"{params.name}: {group['Protocol']} {group['Port']} {group['TargetType']}",
-        f"health check {group.get('HealthCheckProtocol')} {group.get('HealthCheckPath')} "
-        f"every {group.get('HealthCheckIntervalSeconds')} s, healthy after {group.get('HealthyThresholdCount')}",
+        f"health check {group.get('HealthCheckProtocol')} "
+        f"{group.get('HealthCheckPath')} "
+        f"every {group.get('HealthCheckIntervalSeconds')} s, healthy after "
+        f"{group.get('HealthyThresholdCount')}",
     ]
     if group.get("HealthCheckPath") != params.health_check_path:
         return failed(
             check,
-            f"health check path is {group.get('HealthCheckPath')}, not {params.health_check_path}",
+            f"health check path is {group.get('HealthCheckPath')}, not "
+            f"{params.health_check_path}",
             "health-check-path",
             tip="healthcheck-path",
             evidence=evidence,
@@ -350,13 +357,15 @@ def load_balancer_active(ctx: LabContext) -> CheckResult:
     if not forwarding:
         return failed(
             check,
-            f"no {params.listener_protocol} {params.listener_port} listener forwards to {params.target_group}",
+            f"no {params.listener_protocol} {params.listener_port} listener forwards "
+            f"to {params.target_group}",
             "listener",
             tip="alb-no-page",
             evidence=evidence,
         )
     evidence.append(
-        f"listener {params.listener_protocol} {params.listener_port} → {params.target_group}"
+        f"listener {params.listener_protocol} {params.listener_port} → "
+        f"{params.target_group}"
     )
     return passed(check, "the ALB is active and forwards to the target group", evidence)
 
@@ -375,10 +384,13 @@ def auto_scaling_group_ready(ctx: LabContext) -> CheckResult:
     in_service = [i for i in instances if i["LifecycleState"] == "InService"]
     zones = {i["AvailabilityZone"] for i in in_service}
     evidence = [
-        f"{params.name}: min {group['MinSize']} / desired {group['DesiredCapacity']} / max {group['MaxSize']}, "
-        f"{group['HealthCheckType']} health checks, grace {group['HealthCheckGracePeriod']} s",
+        f"{params.name}: min {group['MinSize']} / desired {group['DesiredCapacity']} "
+        f"/ max {group['MaxSize']}, "
+        f"{group['HealthCheckType']} health checks, grace "
+        f"{group['HealthCheckGracePeriod']} s",
     ] + [
-        f"{i['InstanceId']} {i['AvailabilityZone']} {i['LifecycleState']} {i['HealthStatus']}"
+        f"{i['InstanceId']} {i['AvailabilityZone']} {i['LifecycleState']} "
+        f"{i['HealthStatus']}"
         for i in instances
     ]
     expected = (
