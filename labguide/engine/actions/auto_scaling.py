@@ -183,32 +183,64 @@ def _drift(group: dict[str, Any], settings: dict[str, Any]) -> list[str]:
     return drift
 
 
+LAUNCH_VERSION_TAG = "aws:ec2launchtemplate:version"
+"""EC2 tags every instance with the template version it was launched from;
+the group's own view follows `$Default` and so cannot tell an old one."""
+
+
+def launched_version(instance: dict[str, Any]) -> str | None:
+    """The launch template version an EC2 instance was launched from."""
+    for tag in instance.get("Tags", []):
+        if tag["Key"] == LAUNCH_VERSION_TAG:
+            return str(tag["Value"])
+    return None
+
+
+def described_instances(ctx: LabContext, group: dict[str, Any]) -> list[dict[str, Any]]:
+    """The group's live instances as EC2 describes them."""
+    ids = [i["InstanceId"] for i in live_instances(group)]
+    if not ids:
+        return []
+    reservations = ctx.clients.ec2.describe_instances(InstanceIds=ids)["Reservations"]
+    return [i for r in reservations for i in r["Instances"]]
+
+
 def _replace_outdated(
     ctx: LabContext, group: dict[str, Any], template: dict[str, Any]
 ) -> None:
-    """Instances launched from an older template version keep the old user
-    data; a new default version only helps once they are replaced."""
+    """Replaces instances that repairs upstream cannot reach: ones launched
+    from an older template version (they keep its user data), and ones left
+    without a public IP by a subnet that maps one now (no Session Manager)."""
     default = str(template.get("DefaultVersionNumber", ""))
-    outdated = [
-        i["InstanceId"]
-        for i in live_instances(group)
-        if str(i.get("LaunchTemplate", {}).get("Version", default))
-        not in (default, "$Default")
-    ]
-    if not outdated:
-        return
+    public_subnets = {
+        subnet["SubnetId"]
+        for subnet in ctx.clients.ec2.describe_subnets(Filters=ctx.ownership_filters())[
+            "Subnets"
+        ]
+        if subnet.get("MapPublicIpOnLaunch")
+    }
+    stale: dict[str, str] = {}
+    for instance in described_instances(ctx, group):
+        version = launched_version(instance)
+        if version is not None and version != default:
+            stale[instance["InstanceId"]] = (
+                f"launched from template version {version}, not {default}"
+            )
+        elif (
+            instance.get("SubnetId") in public_subnets
+            and not instance.get("PublicIpAddress")
+            and instance["State"]["Name"] in ("pending", "running")
+        ):
+            stale[instance["InstanceId"]] = (
+                "no public IP, though its subnet maps one now"
+            )
     autoscaling = ctx.clients.autoscaling
-    for instance_id in outdated:
+    for instance_id, reason in stale.items():
         autoscaling.terminate_instance_in_auto_scaling_group(
             InstanceId=instance_id, ShouldDecrementDesiredCapacity=False
         )
         ctx.report(
-            Event(
-                STEP,
-                "updated",
-                "replacing an instance launched from an old template version",
-                instance_id,
-            )
+            Event(STEP, "updated", f"replacing an instance: {reason}", instance_id)
         )
 
 

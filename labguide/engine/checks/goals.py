@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import json
@@ -28,7 +29,12 @@ from labguide.engine.actions.alarm import (
     find_topic,
     load_balancer_dimension,
 )
-from labguide.engine.actions.auto_scaling import find_group, live_instances
+from labguide.engine.actions.auto_scaling import (
+    described_instances,
+    find_group,
+    launched_version,
+    live_instances,
+)
 from labguide.engine.actions.backup import find_plan
 from labguide.engine.actions.iam import policy_arn
 from labguide.engine.actions.load_balancing import find_load_balancer, find_target_group
@@ -86,23 +92,23 @@ def alb_serves_page(ctx: LabContext) -> CheckResult:
     excerpt = " ".join(text.split())[:160]
     evidence = [f"GET http://{dns}/ → {page.status}", excerpt]
     if page.status in (502, 503, 504):
-        group = find_group(ctx)
-        young = group is not None and any(
-            _age_seconds(i.get("LaunchTime")) < 600 for i in _instances(ctx, group)
-        )
-        if young:
+        # The ALB has no healthy target: the target check knows why.
+        targets = targets_healthy(ctx)
+        summary = f"the ALB answers {page.status}: {targets.summary}"
+        evidence += targets.evidence
+        if targets.status != "failed":
             return pending(
                 check,
-                f"the ALB answers {page.status}",
-                "a healthy target",
-                "3-5 minutes",
+                summary,
+                targets.waiting_for or "a healthy target",
+                targets.typical_wait or "3-5 minutes",
                 evidence,
             )
         return failed(
             check,
-            f"the ALB answers {page.status}",
-            "no-healthy-target",
-            tip="alb-no-page",
+            summary,
+            targets.condition or "no-healthy-target",
+            tip=targets.tip or "alb-no-page",
             evidence=evidence,
         )
     if page.status != 200 or title not in page.body:
@@ -177,13 +183,23 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
             evidence,
         )
     reasons = {reason for state, reason, _ in states.values() if state != "healthy"}
+    summary = (
+        f"{len(healthy)} of {params.desired_capacity} targets healthy: "
+        + ", ".join(sorted(reasons))
+    )
+    instances = described_instances(ctx, group)
+    broken = broken_user_data(ctx, instances)
+    if broken is not None:
+        tip, finding = broken
+        return failed(check, f"{summary}; {finding}", "user-data", tip, evidence)
     tip, condition = _triage(ctx, reasons)
-    young = [
-        i
-        for i in _instances(ctx, group)
-        if _age_seconds(i.get("LaunchTime")) < params.health_check_grace_period_seconds
-    ]
-    if young and condition != "security-group":
+    if condition != "nginx":
+        return failed(check, summary, condition, tip=tip, evidence=evidence)
+
+    unhealthy = [t for t, (state, _, _) in states.items() if state != "healthy"]
+    launched = {i["InstanceId"]: i.get("LaunchTime") for i in instances}
+    grace = params.health_check_grace_period_seconds
+    if all(_booting(launched, t, healthy, grace) for t in unhealthy):
         return pending(
             check,
             "targets unhealthy while instances boot: " + ", ".join(sorted(reasons)),
@@ -191,14 +207,83 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
             "2-5 minutes",
             evidence,
         )
-    return failed(
-        check,
-        f"{len(healthy)} of {params.desired_capacity} targets healthy: "
-        + ", ".join(sorted(reasons)),
-        condition,
-        tip=tip,
-        evidence=evidence,
-    )
+    # Peers launched alongside are healthy, so this one is not just slow.
+    tip = "nginx-stopped" if healthy else "target-unhealthy"
+    return failed(check, summary, condition, tip=tip, evidence=evidence)
+
+
+PEER_WINDOW_SECONDS = 120
+"""Instances launched this close together boot together."""
+
+
+def _booting(
+    launched: dict[str, Any], target: str, healthy: list[str], grace: float
+) -> bool:
+    """Whether an unhealthy target may simply still be booting: it is within
+    the group's grace period and no peer launched with it is healthy yet."""
+    when = launched.get(target)
+    if _age_seconds(when) >= grace:
+        return False
+    if not isinstance(when, dt.datetime):
+        return True
+    for peer in healthy:
+        other = launched.get(peer)
+        if isinstance(other, dt.datetime):
+            if (other - when).total_seconds() >= -PEER_WINDOW_SECONDS:
+                return False
+    return True
+
+
+BOOT_BREAKING = {
+    "shebang-merged": "userdata-shebang",
+    "shebang-missing": "userdata-shebang",
+    "bom": "userdata-shebang",
+    "crlf": "userdata-crlf",
+    "not-utf8": "cloud-init-logs",
+    "heredoc-unterminated": "cloud-init-logs",
+}
+"""Lint findings that stop cloud-init from running the script, and the tip
+each points to."""
+
+
+def broken_user_data(
+    ctx: LabContext, instances: list[dict[str, Any]]
+) -> tuple[str, str] | None:
+    """Whether the template version the instances were launched from carries
+    user data that cannot run; returns (tip, finding) when it does."""
+    from labguide.userdata.lint import lint
+
+    versions = {
+        (tag_value(i, TEMPLATE_ID_TAG), launched_version(i))
+        for i in instances
+        if launched_version(i) is not None
+    }
+    for template_id, version in sorted(v for v in versions if v[0]):
+        answer = ctx.clients.ec2.describe_launch_template_versions(
+            LaunchTemplateId=template_id, Versions=[str(version)]
+        )["LaunchTemplateVersions"]
+        if not answer:
+            continue
+        data = answer[0].get("LaunchTemplateData", {}).get("UserData", "")
+        script = base64.b64decode(data or b"")
+        for finding in lint(script, ctx.catalog, ctx.participant):
+            if finding.code in BOOT_BREAKING:
+                return BOOT_BREAKING[finding.code], (
+                    f"the instances' user data (template version {version}) "
+                    f"line {finding.line}: {finding.message}"
+                )
+    return None
+
+
+TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
+
+
+def tag_value(item: dict[str, Any], key: str) -> str | None:
+    """A tag's value on a described resource."""
+    for tag in item.get("Tags", []):
+        if tag["Key"] == key:
+            return str(tag["Value"])
+    return None
 
 
 def _triage(ctx: LabContext, reasons: set[str]) -> tuple[str, str]:
