@@ -42,14 +42,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0
+    import logging
+
+    from labguide.logfile import setup_logging
+
+    log_file = setup_logging()
+    log = logging.getLogger("labguide.cli")
+    log.info("labguide %s: %s", __version__, args.command)
     try:
         return int(handler(args))
     except LabguideError as error:
+        log.info("refused: %s", error)
         print(f"labguide: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("labguide: interrupted.", file=sys.stderr)
         return 130
+    except Exception as error:  # a defect: one line here, the traceback in the log
+        log.exception("unexpected error")
+        where = f" (details in {log_file})" if log_file else ""
+        print(f"labguide: unexpected error: {error!r}{where}", file=sys.stderr)
+        return 1
 
 
 def run() -> None:

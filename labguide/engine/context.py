@@ -3,6 +3,7 @@ the clients, how to report progress, and the lab's tags."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from labguide.catalog.naming import parameters_of, scoped_name
 from labguide.engine.events import Event, Reporter
 
 ParamsT = TypeVar("ParamsT", bound=Strict)
+log = logging.getLogger(__name__)
 
 SOLO = "_solo"
 """The participant tag of a single learner's lab. Participant names cannot
@@ -96,7 +98,8 @@ class LabContext:
         )
 
     def report(self, event: Event) -> None:
-        """Sends a progress event to the reporter, if any."""
+        """Sends a progress event to the reporter, if any, and to the log."""
+        log.info("%s", event.line())
         if self.reporter is not None:
             self.reporter(event)
 
