@@ -144,10 +144,12 @@ def open_session(
 ) -> LabSession:
     """Opens the session the options describe (and locks it)."""
     from labguide.aws.clients import Clients
-    from labguide.engine.session import LabSession
+    from labguide.engine.session import LabSession, validate_participant
     from labguide.locations import state_dir
 
     catalog = load_catalog_for(args)
+    # A bad name is refused before anything starts (the sandbox included).
+    validate_participant(catalog, getattr(args, "participant", None))
     target = resolve_target(args, catalog)
     settings = settings_for(target)
     clients = Clients(target, max_attempts=3 if target.is_sandbox else 5)

@@ -34,6 +34,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument("--state-dir", help="where the world is kept (default: yours)")
     serve.add_argument("--quiet", action="store_true", help="print nothing")
+    serve.add_argument(
+        "--idle-exit",
+        type=float,
+        metavar="SECONDS",
+        help="save and stop after this long without a request (the lab is "
+        "kept and comes back on the next start)",
+    )
     serve.set_defaults(handler=serve_sandbox)
 
     status = actions.add_parser(
@@ -130,7 +137,7 @@ def serve_sandbox(args: argparse.Namespace) -> int:
         print(f"export AWS_DEFAULT_REGION={region}")
         sys.stdout.flush()
     try:
-        sandbox.wait()
+        sandbox.wait(args.idle_exit)
     except KeyboardInterrupt:
         pass
     finally:

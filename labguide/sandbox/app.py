@@ -24,6 +24,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -83,6 +84,8 @@ class SandboxApp:
         on_stop: Callable[[], None] = lambda: None,
     ) -> None:
         self.world = world
+        self.last_call = time.monotonic()
+        """When the last request arrived (an idle sandbox may stop itself)."""
         self.ledger = ledger
         self.injector = injector
         self.moto_app = moto_app
@@ -109,6 +112,7 @@ class SandboxApp:
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
+        self.last_call = time.monotonic()
         path = environ.get("PATH_INFO", "")
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""

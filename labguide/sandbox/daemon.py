@@ -181,6 +181,21 @@ def ensure_running(
     return info.target(region)
 
 
+IDLE_EXIT_SECONDS = 4 * 3600
+"""A background sandbox nobody has called for this long saves and stops (the
+lab is kept and comes back with the next start); LABGUIDE_SANDBOX_IDLE sets
+another figure."""
+
+
+def idle_exit_seconds() -> float:
+    """How long a background sandbox waits for a request before it stops."""
+    value = os.environ.get("LABGUIDE_SANDBOX_IDLE", "")
+    try:
+        return float(value) if value else IDLE_EXIT_SECONDS
+    except ValueError:
+        return IDLE_EXIT_SECONDS
+
+
 def _spawn(directory: Path, time_scale: float | None) -> SandboxInfo:
     from labguide.errors import LabguideError
 
@@ -198,6 +213,7 @@ def _spawn(directory: Path, time_scale: float | None) -> SandboxInfo:
     ]
     if time_scale is not None:
         command += ["--time-scale", str(time_scale)]
+    command += ["--idle-exit", str(idle_exit_seconds())]
     (directory / SERVER_FILE).unlink(missing_ok=True)
     with (directory / "serve.log").open("ab") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module

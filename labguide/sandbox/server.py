@@ -238,10 +238,15 @@ class Sandbox:
             if _active is self:
                 _active = None
 
-    def wait(self) -> None:
-        """Blocks until the sandbox stops (for `labguide sandbox serve`)."""
+    def wait(self, idle_seconds: float | None = None) -> None:
+        """Blocks until the sandbox stops (for `labguide sandbox serve`), or
+        until no request has come for `idle_seconds`."""
         while not self._stopped.wait(0.5):
-            pass
+            if idle_seconds is None or self.app is None:
+                continue
+            if time.monotonic() - self.app.last_call > idle_seconds:
+                log.info("no request for %.0f s: stopping", idle_seconds)
+                return
 
     def save(self) -> None:
         """Writes the world to the state dir now (no-op without one)."""
