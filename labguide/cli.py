@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from labguide import __version__
 
 # Each module registers its own subcommands; see labguide/commands/__init__.py.
-COMMAND_MODULES = ("lab", "catalog", "userdata", "sandbox")
+COMMAND_MODULES = ("lab", "catalog", "userdata", "sandbox", "tui")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"labguide {__version__}"
     )
+    from labguide.commands.tui import add_guide_options
+
+    add_guide_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"labguide.commands.{name}")
@@ -39,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
+    if handler is None and args.command is None:
+        from labguide.commands.tui import open_guide
+
+        handler = open_guide
     if handler is None:
         parser.print_help()
         return 0

@@ -1,0 +1,107 @@
+"""The guide's App: it holds the catalog, the settings and the engine, and
+starts on the start screen."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from labguide.catalog.models import Catalog, Language
+from labguide.errors import LabguideError
+from labguide.tui.engine import Connection, EngineFactory, LiveEngine, Relay, Session
+from labguide.tui.screens import ErrorScreen, HelpScreen, LabScreen, StartScreen
+from labguide.tui.screens._speaks import Speaks
+from labguide.tui.settings import GuideSettings
+from labguide.tui.words import say
+
+log = logging.getLogger(__name__)
+
+
+class GuideApp(App[None]):
+    """labguide's guide through the lab.
+
+    Args:
+        catalog: the lab catalog.
+        settings: the starting choices (language, place, participant...).
+        engine_factory: makes the engine from the catalog; tests pass their
+            own (a sandbox in the test process, or a fake).
+    """
+
+    TITLE = "labguide"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [Binding("f1", "help", "Help", show=False)]
+
+    language: reactive[Language] = reactive("en", init=False)
+    """The language of the guide and of the lab's texts."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        settings: GuideSettings | None = None,
+        engine_factory: EngineFactory = LiveEngine,
+    ) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.settings = settings or GuideSettings()
+        self.engine = engine_factory(catalog)
+        self.relay = Relay()
+        self.set_reactive(GuideApp.language, self.settings.language)
+
+    def get_default_screen(self) -> Screen[None]:
+        return StartScreen()
+
+    def say(self, key: str, **values: object) -> str:
+        """The words for `key` in the learner's language."""
+        return say(key, self.language, **values)
+
+    def watch_language(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, Speaks):
+                screen.translate()
+
+    def toggle_language(self) -> None:
+        """Switches between Japanese and English."""
+        self.language = "en" if self.language == "ja" else "ja"
+
+    def open_lab(self, session: Session, connection: Connection) -> None:
+        """Shows the lab of an open session."""
+        self.push_screen(LabScreen(session, connection))
+
+    def action_help(self) -> None:
+        """Shows the help screen."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def show_failure(self, error: BaseException) -> None:
+        """Shows what went wrong in a worker: a problem with its fix in a
+        dialog, a cancellation as a note, anything else as a notification
+        pointing at the log (never a traceback)."""
+        from labguide.engine.context import Cancelled
+
+        if isinstance(error, LabguideError):
+            self.push_screen(ErrorScreen(error.message, error.fix))
+        elif isinstance(error, Cancelled):
+            self.notify(self.say("lab.cancelled"), severity="warning")
+        else:
+            log.error("unexpected failure", exc_info=error)
+            self.notify(
+                self.say("error.unexpected", error=str(error) or type(error).__name__),
+                severity="error",
+                timeout=15,
+            )
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        if isinstance(screen, Speaks):
+            yield from screen.commands()
+        yield SystemCommand(
+            self.say("key.language"), self.say("help.language"), self.toggle_language
+        )
+        yield SystemCommand(
+            self.say("key.help"), self.say("help.help"), self.action_help
+        )
+        yield from super().get_system_commands(screen)
