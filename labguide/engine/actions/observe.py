@@ -9,6 +9,7 @@ it; their checks keep watching while things are pending.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -58,20 +59,30 @@ def confirm_managed_nodes(ctx: LabContext) -> Outcome:
     return outcome
 
 
+def recent_events(ctx: LabContext, name: str) -> list[dict[str, Any]]:
+    """Event history entries called `name` within the catalog's look-back
+    (the newest 50: one page, as LookupEvents allows 2 calls a second).
+
+    Raises:
+        ClientError: as the endpoint answered (it may lack the API).
+    """
+    params = ctx.params(CloudTrailParams)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=params.lookback_hours)
+    answer = ctx.clients.cloudtrail.lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}],
+        StartTime=since,
+        MaxResults=50,
+    )
+    return list(answer.get("Events", []))
+
+
 def look_up_events(ctx: LabContext) -> Outcome:
     """Looks up the article's events in CloudTrail's event history."""
     params = ctx.params(CloudTrailParams)
     outcome = Outcome()
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=params.lookback_hours)
     for name in params.events:
         try:
-            answer = ctx.clients.cloudtrail.lookup_events(
-                LookupAttributes=[
-                    {"AttributeKey": "EventName", "AttributeValue": name}
-                ],
-                StartTime=since,
-                MaxResults=50,
-            )
+            count = len(recent_events(ctx, name))
         except ClientError as error:
             if endpoint_lacks_api(error):
                 outcome.warnings.append(
@@ -79,6 +90,5 @@ def look_up_events(ctx: LabContext) -> Outcome:
                 )
                 return outcome
             raise
-        count = len(answer.get("Events", []))
         ctx.report(Event(TRAIL_STEP, "info", f"{name}: {count} event(s) in history"))
     return outcome

@@ -38,6 +38,7 @@ from labguide.engine.actions.auto_scaling import (
 from labguide.engine.actions.backup import find_plan
 from labguide.engine.actions.iam import policy_arn
 from labguide.engine.actions.load_balancing import find_load_balancer, find_target_group
+from labguide.engine.actions.observe import recent_events
 from labguide.engine.actions.security_groups import find_groups
 from labguide.engine.checks.result import (
     UNAVAILABLE,
@@ -534,18 +535,11 @@ def cloudtrail_history(ctx: LabContext) -> CheckResult:
     """The article's events for this lab's resources are in event history."""
     check = "cloudtrail-history"
     params = ctx.params(CloudTrailParams)
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=params.lookback_hours)
     names = _lab_names(ctx)
     found: dict[str, str] = {}
     for event_name in params.events:
         try:
-            events = ctx.clients.cloudtrail.lookup_events(
-                LookupAttributes=[
-                    {"AttributeKey": "EventName", "AttributeValue": event_name}
-                ],
-                StartTime=since,
-                MaxResults=50,
-            ).get("Events", [])
+            events = recent_events(ctx, event_name)
         except ClientError as error:
             if endpoint_lacks_api(error):
                 return _unavailable(check, "CloudTrail event history")
