@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
 import json
@@ -32,7 +31,6 @@ from labguide.engine.actions.alarm import (
 from labguide.engine.actions.auto_scaling import (
     described_instances,
     find_group,
-    launched_version,
     live_instances,
 )
 from labguide.engine.actions.backup import find_plan
@@ -47,6 +45,7 @@ from labguide.engine.checks.result import (
     passed,
     pending,
 )
+from labguide.engine.checks.userdata import broken_user_data
 from labguide.engine.context import LabContext
 from labguide.engine.web import WebError, fetch
 
@@ -233,58 +232,6 @@ def _booting(
             if (other - when).total_seconds() >= -PEER_WINDOW_SECONDS:
                 return False
     return True
-
-
-BOOT_BREAKING = {
-    "shebang-merged": "userdata-shebang",
-    "shebang-missing": "userdata-shebang",
-    "bom": "userdata-shebang",
-    "crlf": "userdata-crlf",
-    "not-utf8": "cloud-init-logs",
-    "heredoc-unterminated": "cloud-init-logs",
-}
-"""Lint findings that stop cloud-init from running the script, and the tip
-each points to."""
-
-
-def broken_user_data(
-    ctx: LabContext, instances: list[dict[str, Any]]
-) -> tuple[str, str] | None:
-    """Whether the template version the instances were launched from carries
-    user data that cannot run; returns (tip, finding) when it does."""
-    from labguide.userdata.lint import lint
-
-    versions = {
-        (tag_value(i, TEMPLATE_ID_TAG), launched_version(i))
-        for i in instances
-        if launched_version(i) is not None
-    }
-    for template_id, version in sorted(v for v in versions if v[0]):
-        answer = ctx.clients.ec2.describe_launch_template_versions(
-            LaunchTemplateId=template_id, Versions=[str(version)]
-        )["LaunchTemplateVersions"]
-        if not answer:
-            continue
-        data = answer[0].get("LaunchTemplateData", {}).get("UserData", "")
-        script = base64.b64decode(data or b"")
-        for finding in lint(script, ctx.catalog, ctx.participant):
-            if finding.code in BOOT_BREAKING:
-                return BOOT_BREAKING[finding.code], (
-                    f"the instances' user data (template version {version}) "
-                    f"line {finding.line}: {finding.message}"
-                )
-    return None
-
-
-TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
-
-
-def tag_value(item: dict[str, Any], key: str) -> str | None:
-    """A tag's value on a described resource."""
-    for tag in item.get("Tags", []):
-        if tag["Key"] == key:
-            return str(tag["Value"])
-    return None
 
 
 def _triage(ctx: LabContext, reasons: set[str]) -> tuple[str, str]:

@@ -21,6 +21,7 @@ from labguide.engine.actions.load_balancing import find_load_balancer, find_targ
 from labguide.engine.actions.network import find_subnets, find_vpc
 from labguide.engine.actions.security_groups import find_groups
 from labguide.engine.checks.result import CheckResult, failed, passed, pending
+from labguide.engine.checks.userdata import tip_for
 from labguide.engine.context import LabContext
 
 
@@ -258,9 +259,7 @@ def launch_template_ready(ctx: LabContext) -> CheckResult:
     findings = lint(script, ctx.catalog, ctx.participant)
     if findings:
         first = findings[0]
-        tip = "userdata-crlf" if "crlf" in first.code.lower() else "userdata-shebang"
-        if "heredoc" in first.code.lower() or "log" in first.code.lower():
-            tip = "cloud-init-logs"
+        tip = tip_for(first.code)
         return failed(
             check,
             f"user data line {first.line}: {first.message}",
