@@ -7,6 +7,7 @@ botocore's models, so boto3 and the AWS CLI parse them as AWS's own:
 
 - ssm: DescribeInstanceInformation, SendCommand, ListCommands,
   GetCommandInvocation, ListCommandInvocations, StartSession;
+- logs: ListLogGroups (moto has only DescribeLogGroups);
 - cloudtrail: LookupEvents;
 - backup: backup selections, on-demand jobs and their recovery points
   (real EBS snapshots or AMIs in moto's EC2), and AWS's refusals to delete a
@@ -516,6 +517,42 @@ def start_session(context: Context, call: Call) -> Response:
             f"{session}?role=publish_subscribe",
         },
     )
+
+
+# -- CloudWatch Logs ---------------------------------------------------------
+
+
+def list_log_groups(context: Context, call: Call) -> Response:
+    """ListLogGroups: the region's log groups, up to 1000 a page (moto has
+    only DescribeLogGroups, 50 a page)."""
+    params = call.params
+    limit = int(params.get("limit") or 50)
+    if not 1 <= limit <= 1000:
+        return error(
+            call,
+            "InvalidParameterException",
+            "1 validation error detected: Value at 'limit' failed to satisfy "
+            "constraint: Member must have value between 1 and 1000",
+        )
+    pattern = str(params.get("logGroupNamePattern") or "")
+    try:
+        wanted = re.compile(pattern) if pattern else None
+    except re.error:
+        return error(call, "InvalidParameterException", "Invalid pattern")
+    rows = [
+        {
+            "logGroupName": name,
+            "logGroupArn": str(group.arn).removesuffix(":*"),
+            "logGroupClass": "STANDARD",
+        }
+        for name, group in sorted(backend("logs", call.region).groups.items())
+        if wanted is None or wanted.search(name)
+    ]
+    start = int(params.get("nextToken") or 0)
+    result: dict[str, Any] = {"logGroups": rows[start : start + limit]}
+    if start + limit < len(rows):
+        result["nextToken"] = str(start + limit)
+    return answer(call, result)
 
 
 # -- CloudTrail ----------------------------------------------------------------
@@ -1120,6 +1157,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("ssm", "GetCommandInvocation"): get_command_invocation,
     ("ssm", "ListCommandInvocations"): list_command_invocations,
     ("ssm", "StartSession"): start_session,
+    ("logs", "ListLogGroups"): list_log_groups,
     ("cloudtrail", "LookupEvents"): lookup_events,
     ("backup", "CreateBackupSelection"): create_backup_selection,
     ("backup", "GetBackupSelection"): get_backup_selection,
