@@ -53,6 +53,21 @@ class Identity:
         return self.arn.rsplit("/", 1)[-1] if "/" in self.arn else self.arn
 
 
+AWS_ATTEMPTS = 5
+"""Attempts per call against AWS (standard retry mode's budget)."""
+SANDBOX_ATTEMPTS = 10
+"""Attempts per call against the sandbox. Its faults (drills, the reliability
+tests) strike up to a third of all calls on purpose: with three attempts one
+call in forty would fail outright at that rate, and a lab makes hundreds;
+with ten, fewer than one in a hundred thousand. Only injected faults use
+them: the sandbox answers every action the lab makes."""
+
+
+def default_attempts(target: Target) -> int:
+    """The attempts per call suited to `target`."""
+    return SANDBOX_ATTEMPTS if target.is_sandbox else AWS_ATTEMPTS
+
+
 def _env_attempts(default: int) -> int:
     value = os.environ.get("AWS_MAX_ATTEMPTS", "")
     return int(value) if value.isdigit() and int(value) > 0 else default
@@ -63,13 +78,16 @@ class Clients:
 
     Args:
         target: where the calls go.
-        max_attempts: attempts per call (standard retry mode's budget).
+        max_attempts: attempts per call (standard retry mode's budget); None
+            takes the target's default (`default_attempts`).
     """
 
-    def __init__(self, target: Target, max_attempts: int = 5) -> None:
+    def __init__(self, target: Target, max_attempts: int | None = None) -> None:
         self.target = target
         # A learner's own AWS_MAX_ATTEMPTS wins, as it does in the AWS CLI.
-        max_attempts = _env_attempts(max_attempts)
+        max_attempts = _env_attempts(
+            default_attempts(target) if max_attempts is None else max_attempts
+        )
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}

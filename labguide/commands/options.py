@@ -67,7 +67,12 @@ def resolve_target(args: argparse.Namespace, catalog: Catalog) -> Target:
     if getattr(args, "aws", False):
         region = args.region or _profile_region(args.profile) or lab.default_region
         _check_region(catalog, region)
-        return Target(kind="aws", region=region, profile=args.profile)
+        from labguide.sandbox.daemon import web_route_of
+
+        # AWS_ENDPOINT_URL may name a `labguide sandbox serve`: its load
+        # balancers' pages are reached through it, not through DNS.
+        route = web_route_of(os.environ.get("AWS_ENDPOINT_URL"))
+        return Target(kind="aws", region=region, profile=args.profile, web_route=route)
     if getattr(args, "profile", None):
         raise LabguideError(
             "--profile applies to AWS only.", "Add --aws to run in your AWS account."
@@ -152,7 +157,7 @@ def open_session(
     validate_participant(catalog, getattr(args, "participant", None))
     target = resolve_target(args, catalog)
     settings = settings_for(target)
-    clients = Clients(target, max_attempts=3 if target.is_sandbox else 5)
+    clients = Clients(target)
     return LabSession.open(
         catalog,
         clients,

@@ -170,7 +170,10 @@ class SandboxApp:
                 except OSError:
                     pass
             log.info("fault: dropped %s %s", call.service, call.action)
-            return []
+            # werkzeug takes a ConnectionError from the application as a
+            # client that went away and says nothing; an empty answer would
+            # print a traceback for every dropped call.
+            raise ConnectionAbortedError("fault: connection dropped")
 
         with self.lock:
             self.tick()

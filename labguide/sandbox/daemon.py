@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labguide.aws.target import Target
+from labguide.aws.target import Target, WebRoute
 from labguide.sandbox.config import CONTROL_PREFIX
 
 SERVER_FILE = "server.json"
@@ -133,6 +133,33 @@ def running_sandbox() -> SandboxInfo | None:
     if info is None or not _answers(info):
         return None
     return info
+
+
+def web_route_of(endpoint_url: str | None) -> WebRoute | None:
+    """How to reach load balancers' pages when `endpoint_url` is a sandbox.
+
+    `labguide --aws` with AWS_ENDPOINT_URL set to a `labguide sandbox serve`
+    reaches the sandbox like AWS, but the load balancers' DNS names resolve
+    nowhere: their pages are served by the sandbox itself. Only a loopback
+    endpoint that answers the sandbox's control API gets a route; any other
+    endpoint is left to DNS, as AWS is.
+    """
+    if not endpoint_url:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint_url)
+    loopback = ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "http" or parts.hostname not in loopback or not parts.port:
+        return None
+    info = SandboxInfo(0, parts.hostname, parts.port, "")
+    try:
+        status = control(info, "/status", timeout=2)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(status, dict) or "world" not in status:
+        return None
+    return WebRoute(parts.hostname, parts.port)
 
 
 @contextlib.contextmanager

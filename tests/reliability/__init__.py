@@ -1,0 +1,1 @@
+"""Reliability suites: faults, crashes, bad input and safety."""
