@@ -84,6 +84,9 @@ class GuideApp(App[None]):
         from labguide.engine.context import Cancelled
 
         if isinstance(error, LabguideError):
+            shown = self.screen
+            if isinstance(shown, ErrorScreen) and shown.message == error.message:
+                return
             self.push_screen(ErrorScreen(error.message, error.fix))
         elif isinstance(error, Cancelled):
             self.notify(self.say("lab.cancelled"), severity="warning")

@@ -464,6 +464,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "nginx`、`ss -lntp`、`curl http://localhost/`、cloud-init のログ）に"
         "実物と同じように答えます。",
     ),
+    "shell.sandbox-diagnostics": (
+        "Open the diagnostics, choose an instance, and run a tip's commands on it.",
+        "診断を開き、インスタンスを選んで、トラブル対応のコマンドを実行してください。",
+    ),
     "shell.web": (
         "The guide runs in a browser, where it cannot hand the terminal over.",
         "ブラウザで動いているガイドからは端末を引き渡せません。",

@@ -7,13 +7,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
 from textual.app import SystemCommand
+from textual.content import Content
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
+from labguide.tui.pages import money
 from labguide.tui.words import has_word, say
 
 if TYPE_CHECKING:
     from labguide.tui.app import GuideApp
+    from labguide.tui.engine import Connection, Costs
 
 ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
@@ -36,6 +39,33 @@ class Speaks:
         """Puts every word of the screen in the learner's language; screens
         extend it for their own labels."""
         describe_bindings(cast(DOMNode, self), self.guide.language)
+
+    def place_line(
+        self, connection: Connection, participant: str | None, costs: Costs | None
+    ) -> Content:
+        """Where the lab runs, for whom, as whom, and what it costs by the hour:
+        the line at the top of the lab and teardown screens."""
+        place = connection.place
+        where = (
+            self.say("lab.where-sandbox")
+            if place.is_sandbox
+            else self.say("lab.where-aws", account=connection.account)
+        )
+        who = participant or self.say("start.solo")
+        parts: list[str | tuple[str, str]] = [
+            (where, "bold"),
+            f" · {place.region} · {who} · {connection.caller}",
+        ]
+        if costs is not None:
+            now = self.say("lab.cost-now", now=money(costs.now, costs.currency))
+            whole = self.say("lab.cost-lab", lab=money(costs.whole_lab, costs.currency))
+            parts += [
+                "  │  ",
+                (now, "bold $text-warning" if costs.now else ""),
+                " · ",
+                whole,
+            ]
+        return Content.assemble(*parts)
 
     def commands(self) -> Iterable[SystemCommand]:
         """The screen's actions, for the command palette."""

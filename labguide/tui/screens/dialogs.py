@@ -185,7 +185,7 @@ class GoalScreen(Speaks, ModalScreen[tuple[str, str] | None]):
         return next((r.tip for r in self.results if r.tip), None)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog -wide"):
+        with Vertical(classes="dialog -wide -tall"):
             yield Label(classes="dialog-title")
             with VerticalScroll(classes="dialog-scroll"):
                 yield Markdown(id="goal-text")
@@ -326,7 +326,7 @@ class SessionManagerScreen(Speaks, ModalScreen[bool]):
         self.query_one(".dialog-title", Label).update(self.say("shell.title"))
         parts: list[str] = []
         if self.sandbox:
-            parts.append(self.say("shell.sandbox"))
+            parts += [self.say("shell.sandbox"), self.say("shell.sandbox-diagnostics")]
         else:
             if self.web:
                 parts.append(self.say("shell.web"))
@@ -334,7 +334,7 @@ class SessionManagerScreen(Speaks, ModalScreen[bool]):
                 parts.append(self.say(f"shell.missing-{tool}"))
             if self.command:
                 parts.append(self.say("shell.then") + "\n\n" + code(self.command))
-        parts.append(self.say("shell.diagnostics"))
+            parts.append(self.say("shell.diagnostics"))
         self.query_one("#shell-text", Markdown).update("\n\n".join(parts))
         self.query_one("#diagnostics", Button).label = self.say(
             "shell.open-diagnostics"

@@ -40,7 +40,7 @@ from textual.worker import Worker
 from labguide.catalog.models import Step
 from labguide.tui.engine import Connection, Costs, Session
 from labguide.tui.messages import Progress
-from labguide.tui.pages import checks_page, money, step_page, tip_page
+from labguide.tui.pages import checks_page, step_page, tip_page
 from labguide.tui.screens._speaks import Speaks
 from labguide.tui.screens.dialogs import (
     ConfirmScreen,
@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 TEARDOWN_ACTION = "tear-down"
 """The action of the cleanup step, which has a screen of its own."""
 TABS = ("guide", "parameters", "do", "checks", "tips")
+MARKDOWN_TABS = {"#guide-text": "guide", "#checks-text": "checks"}
+"""The Markdown of each tab, rendered only while the tab shows."""
 LOG_STYLES = {
     "created": "green",
     "updated": "cyan",
@@ -117,7 +119,7 @@ class LabScreen(Speaks, Screen[None]):
         Binding("c", "tab('checks')", "Checks", id="tab-checks", show=False),
         Binding("t", "tab('tips')", "Tips", id="tab-tips", show=False),
         Binding("w", "save_report", "Report", id="report", show=False),
-        Binding("escape", "back", "Start screen", id="back", show=False),
+        Binding("b", "back", "Start screen", id="back", show=False),
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit_guide", "Quit", id="quit"),
     ]
@@ -200,6 +202,9 @@ class LabScreen(Speaks, Screen[None]):
         self.checking = False
         self.shell_wanted = False
         self.stop_diagnostics = threading.Event()
+        self.shown: dict[str, str] = {}
+        self.wanted: dict[str, str] = {}
+        self.keys_shown: tuple[object, ...] = ()
 
     # Layout
 
@@ -208,7 +213,7 @@ class LabScreen(Speaks, Screen[None]):
         with Grid(id="body"):
             with Vertical(id="steps-panel"):
                 yield Label(id="steps-title", classes="panel-title")
-                yield StepList(self.catalog.steps, id="steps")
+                yield StepList(self.catalog.steps, self.current, id="steps")
             with Vertical(id="main"):
                 yield Static(id="guidance")
                 yield Static(id="step-title")
@@ -234,13 +239,18 @@ class LabScreen(Speaks, Screen[None]):
                             yield Markdown(id="checks-text", open_links=False)
                     with TabPane("tips", id="tips"):
                         with VerticalScroll(id="tips-scroll"):
-                            with Horizontal(id="instance-row"):
-                                yield Label(id="instance-label")
-                                yield Select[str](
-                                    [], id="instance", compact=True, allow_blank=True
-                                )
-                                yield Button(id="find-instances", compact=True)
-                                yield Button(id="shell", compact=True)
+                            with Vertical(id="instance-box"):
+                                with Horizontal(classes="instance-row"):
+                                    yield Label(id="instance-label")
+                                    yield Select[str](
+                                        [],
+                                        id="instance",
+                                        compact=True,
+                                        allow_blank=True,
+                                    )
+                                with Horizontal(classes="instance-row"):
+                                    yield Button(id="find-instances", compact=True)
+                                    yield Button(id="shell", compact=True)
                             yield from self.tip_views()
                             yield Label(id="command-label")
                             yield Input(id="command", compact=True)
@@ -261,7 +271,6 @@ class LabScreen(Speaks, Screen[None]):
     def on_mount(self) -> None:
         self.guide.relay.listen(self)
         self.translate()
-        self.query_one(StepList).point_at(self.current)
         self.set_interval(self.guide.settings.recheck_seconds, self.recheck_pending)
         self.check_now(all_goals=True)
 
@@ -292,14 +301,6 @@ class LabScreen(Speaks, Screen[None]):
         self.query_one("#shell", Button).label = self.say("lab.shell")
         self.query_one("#command-label", Label).update(self.say("lab.command"))
         self.query_one("#command", Input).placeholder = self.say("lab.command-hint")
-        language = self.guide.language
-        endpoint = (
-            self.connection.endpoint if self.connection.place.is_sandbox else None
-        )
-        for view in self.query(TipView):
-            view.set_text(
-                tip_page(view.tip, language, endpoint), self.say("lab.run-tip")
-            )
         self.show_step()
 
     # The step at hand
@@ -321,6 +322,10 @@ class LabScreen(Speaks, Screen[None]):
 
     @on(OptionList.OptionHighlighted, "#steps")
     def step_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        # Highlights arrive after the fact: one the list has moved past since
+        # (it starts on the first step, then goes to the current one) is old.
+        if event.option_index != event.option_list.highlighted:
+            return
         if event.option.id is not None:
             self.open_step(event.option.id)
 
@@ -330,7 +335,7 @@ class LabScreen(Speaks, Screen[None]):
 
         step = self.step
         language = self.guide.language
-        self.query_one("#guide-text", Markdown).update(step_page(step, language))
+        self.show_markdown("#guide-text", step_page(step, language))
 
         table = self.query_one("#parameter-table", DataTable)
         table.clear(columns=True)
@@ -340,8 +345,10 @@ class LabScreen(Speaks, Screen[None]):
 
         for view in self.query(TipView):
             view.display = view.has_class(f"step-{step.id}")
+        if self.query_one(TabbedContent).active == "tips":
+            self.word_tips()
         has_instance_tips = any(tip.where == "instance" for tip in step.troubleshooting)
-        self.query_one("#instance-row").display = has_instance_tips
+        self.query_one("#instance-box").display = has_instance_tips
         self.refresh_view()
 
     # Keeping the screen up to date
@@ -368,7 +375,8 @@ class LabScreen(Speaks, Screen[None]):
             )
         )
         self.query_one("#guidance", Static).update(self.guidance(status, upcoming))
-        self.query_one("#checks-text", Markdown).update(
+        self.show_markdown(
+            "#checks-text",
             checks_page(
                 self.catalog,
                 step,
@@ -380,34 +388,44 @@ class LabScreen(Speaks, Screen[None]):
                 self.guide.language,
                 status != "not-started",
                 self.guide.settings.recheck_seconds,
-            )
+            ),
         )
-        self.refresh_bindings()
+        # The footer redraws itself on each refresh of the bindings: only
+        # when what decides them has changed.
+        keys = (self.performing, self.step.action, self.email_waits())
+        if keys != self.keys_shown:
+            self.keys_shown = keys
+            self.refresh_bindings()
+
+    def show_markdown(self, selector: str, text: str) -> None:
+        """Shows Markdown once its tab is in view, and only if it changed:
+        rendering Markdown takes a tenth of a second, and the screen redraws
+        on every step event."""
+        self.wanted[selector] = text
+        if self.query_one(TabbedContent).active == MARKDOWN_TABS[selector]:
+            self.flush_markdown(selector)
+
+    def flush_markdown(self, selector: str) -> None:
+        text = self.wanted.get(selector)
+        if text is not None and self.shown.get(selector) != text:
+            self.shown[selector] = text
+            self.query_one(selector, Markdown).update(text)
+
+    def word_tips(self) -> None:
+        """Words the tips of the step at hand (the others wait their turn)."""
+        language = self.guide.language
+        endpoint = (
+            self.connection.endpoint if self.connection.place.is_sandbox else None
+        )
+        for view in self.query(f".step-{self.current}").results(TipView):
+            view.set_text(
+                tip_page(view.tip, language, endpoint), self.say("lab.run-tip")
+            )
 
     def show_bar(self) -> None:
-        place = self.connection.place
-        where = (
-            self.say("lab.where-sandbox")
-            if place.is_sandbox
-            else self.say("lab.where-aws", account=self.connection.account)
+        self.query_one("#bar", Static).update(
+            self.place_line(self.connection, self.session.state.participant, self.costs)
         )
-        who = self.session.state.participant or self.say("start.solo")
-        parts: list[str | tuple[str, str]] = [
-            (where, "bold"),
-            f" · {place.region} · {who} · {self.connection.caller}",
-        ]
-        costs = self.costs
-        if costs is not None:
-            parts += [
-                "  │  ",
-                (
-                    self.say("lab.cost-now", now=money(costs.now, costs.currency)),
-                    "bold $text-warning" if costs.now else "",
-                ),
-                " · ",
-                self.say("lab.cost-lab", lab=money(costs.whole_lab, costs.currency)),
-            ]
-        self.query_one("#bar", Static).update(Content.assemble(*parts))
 
     def show_goals(self) -> None:
         passed = sum(1 for view in self.goal_views.values() if view.status == "passed")
@@ -726,8 +744,13 @@ class LabScreen(Speaks, Screen[None]):
 
     @on(TabbedContent.TabActivated, "#tabs")
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "tips" and not self.instances:
-            self.find_instances()
+        for selector, tab in MARKDOWN_TABS.items():
+            if tab == event.pane.id:
+                self.flush_markdown(selector)
+        if event.pane.id == "tips":
+            self.word_tips()
+            if not self.instances:
+                self.find_instances()
 
     def reveal_failing_tip(self) -> None:
         """Scrolls to the tip a failing check of this step points to."""
@@ -822,6 +845,7 @@ class LabScreen(Speaks, Screen[None]):
         select = self.query_one("#instance", Select)
         previous = select.value
         select.set_options([(i.label(), i.id) for i in self.instances])
+        select.tooltip = "\n".join(i.label() for i in self.instances) or None
         ids = [i.id for i in self.instances]
         online = [i.id for i in self.instances if i.online]
         if previous in ids:
@@ -870,13 +894,15 @@ class LabScreen(Speaks, Screen[None]):
         self.show_output(message.key, message.text)
 
     def show_output(self, key: str, text: str) -> None:
+        """Shows what diagnostics printed, below the tip (or the command)."""
         self.outputs[key] = text
         if key == "command":
             output = self.query_one("#command-output", Static)
             output.update(Text(text))
             output.set_class(not text, "-empty")
         else:
-            self.query_one(f"#tip-{key}", TipView).set_output(text)
+            output = self.query_one(f"#tip-{key}", TipView).set_output(text)
+        self.call_after_refresh(output.scroll_visible)
 
     # Session Manager
 
@@ -961,9 +987,18 @@ class LabScreen(Speaks, Screen[None]):
             return
         from labguide.tui.screens.teardown import TeardownScreen
 
+        def back(ran: bool | None) -> None:
+            if ran:
+                # The teardown reset the steps and the goals: start afresh.
+                self.check_results.clear()
+                self.goal_results.clear()
+                self.goal_views.clear()
+                self.instances = []
+            self.refresh_view()
+            self.check_now()
+
         self.app.push_screen(
-            TeardownScreen(self.session, self.connection, self.costs),
-            lambda _: self.check_now(),
+            TeardownScreen(self.session, self.connection, self.costs), back
         )
 
     def action_language(self) -> None:

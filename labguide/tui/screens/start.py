@@ -86,7 +86,9 @@ class StartScreen(Speaks, Screen[None]):
         self.connect_error: str | None = None
         self.start_when_connected = False
         self.expected_account: str | None = None
-        self.reaching: Place | None = None
+        self.tried: Place | None = None
+        """The place last asked for: not asked again by itself, even if it
+        failed (Start asks again)."""
 
     # Layout
 
@@ -148,7 +150,9 @@ class StartScreen(Speaks, Screen[None]):
         self.query_one(f"#language-{self.guide.language}", RadioButton).value = True
         self.translate()
         self.load()
-        self.connect()
+        if self.place.is_sandbox:
+            # AWS waits for the profiles, so as to ask with the one offered.
+            self.connect()
         self.query_one("#participant", Input).focus()
 
     def on_screen_resume(self) -> None:
@@ -297,14 +301,11 @@ class StartScreen(Speaks, Screen[None]):
         self.post_message(self.Loaded(engine.saved_sessions(), engine.profiles()))
 
     def connect(self, again: bool = False) -> None:
-        """Reaches the place chosen, in a worker (unless it is on its way)."""
+        """Reaches the place chosen, in a worker, unless it was tried already."""
         place = self.place
-        if not again and place in (
-            self.reaching,
-            getattr(self.connection, "place", None),
-        ):
+        if not again and place == self.tried:
             return
-        self.reaching = place
+        self.tried = place
         self.connection = None
         self.connect_error = None
         self.query_one("#identity", Static).update(
@@ -337,11 +338,11 @@ class StartScreen(Speaks, Screen[None]):
         if chosen in message.profiles:
             profiles.value = chosen
         self.show_sessions()
+        self.connect()
 
     def on_start_screen_connected(self, message: Connected) -> None:
         if message.connection.place != self.place:
             return
-        self.reaching = None
         self.connection = message.connection
         self.show_identity()
         if not self.start_when_connected:
@@ -369,7 +370,6 @@ class StartScreen(Speaks, Screen[None]):
 
     def worker_ended(self, worker: Worker[object]) -> None:
         if worker.group == "connect" and worker.state == WorkerState.ERROR:
-            self.reaching = None
             self.start_when_connected = False
             self.connect_error = str(worker.error)
             self.show_identity()

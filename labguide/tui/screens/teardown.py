@@ -91,6 +91,7 @@ class TeardownScreen(Speaks, Screen[bool]):
         self.finished: TeardownScreen.Finished | None = None
 
     def compose(self) -> ComposeResult:
+        yield Static(id="bar")
         with Vertical(id="teardown"):
             yield Static(id="teardown-title", classes="panel-title")
             yield Static(id="teardown-intro")
@@ -110,6 +111,7 @@ class TeardownScreen(Speaks, Screen[bool]):
 
     def translate(self) -> None:
         super().translate()
+        self.show_bar()
         self.query_one("#teardown-title", Static).update(self.say("teardown.title"))
         self.show_intro()
         self.show_result()
@@ -137,6 +139,7 @@ class TeardownScreen(Speaks, Screen[bool]):
             table.add_row(
                 self.mark("waiting"), resource.kind, resource.name, resource.id, key=key
             )
+        self.show_bar()
         self.show_intro()
         self.refresh_bindings()
 
@@ -218,6 +221,7 @@ class TeardownScreen(Speaks, Screen[bool]):
                 self.set_state(key, "deleted")
             elif self.states[key] != "deleted":
                 self.set_state(key, "failed")
+        self.show_bar()
         self.show_intro()
         self.show_result()
 
@@ -225,6 +229,11 @@ class TeardownScreen(Speaks, Screen[bool]):
         if worker.group == "teardown":
             self.deleting = False
             self.refresh_bindings()
+
+    def show_bar(self) -> None:
+        self.query_one("#bar", Static).update(
+            self.place_line(self.connection, self.session.state.participant, self.costs)
+        )
 
     def show_intro(self) -> None:
         intro = self.query_one("#teardown-intro", Static)

@@ -37,6 +37,7 @@ class StepList(OptionList):
     def __init__(
         self,
         steps: Iterable[Step],
+        current: str,
         *,
         id: str | None = None,  # noqa: A002 - Textual names widget ids `id`
     ) -> None:
@@ -44,6 +45,9 @@ class StepList(OptionList):
         super().__init__(
             *[Option(step.title.en, id=step.id) for step in self.steps], id=id
         )
+        # Highlighted from the start, so that the first highlight the list
+        # announces is the step the screen opens with.
+        self.highlighted = self.get_option_index(current)
 
     def show(
         self, statuses: Mapping[str, str], language: Language, next_id: str | None

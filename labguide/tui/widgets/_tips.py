@@ -31,6 +31,9 @@ class TipView(Vertical):
     def __init__(self, tip: Tip) -> None:
         super().__init__(id=f"tip-{tip.id}", classes="tip")
         self.tip = tip
+        self.worded: tuple[str, str] | None = None
+        """The text and label it shows, so as to word it only when they
+        change (rendering Markdown is not free)."""
 
     @property
     def runnable(self) -> bool:
@@ -45,6 +48,9 @@ class TipView(Vertical):
 
     def set_text(self, text: str, run_label: str) -> None:
         """Words the tip (its Markdown and its button) anew."""
+        if self.worded == (text, run_label):
+            return
+        self.worded = (text, run_label)
         self.query_one(".tip-text", Markdown).update(text)
         for button in self.query(".tip-run").results(Button):
             button.label = run_label
@@ -53,11 +59,12 @@ class TipView(Vertical):
         event.stop()
         self.post_message(self.Run(self.tip))
 
-    def set_output(self, text: str) -> None:
-        """Shows what the commands printed."""
+    def set_output(self, text: str) -> Static:
+        """Shows what the commands printed; returns the widget showing it."""
         output = self.query_one(".tip-output", Static)
         output.update(Text(text))
         output.set_class(not text, "-empty")
+        return output
 
     def focus_run(self) -> None:
         """Puts the focus on the run button, if the tip has one."""
