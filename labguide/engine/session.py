@@ -143,6 +143,7 @@ class LabSession:
                 foreign session file, or another process on this session.
         """
         validate_participant(catalog, participant)
+        validate_region(catalog, clients.target.region)
         identity = call_aws(clients, clients.identity)
         account = account_label or identity.account
         store = SessionStore(state_dir, account, clients.target.region, participant)
@@ -528,6 +529,20 @@ def validate_participant(catalog: Catalog, participant: str | None) -> None:
                 f"characters; AWS allows {limit}.",
                 "Choose a shorter participant name.",
             )
+
+
+def validate_region(catalog: Catalog, region: str) -> None:
+    """Checks the region against the lab's guardrail, for every session (the
+    command line checks it too, but a workshop's sessions open elsewhere).
+
+    Raises:
+        LabguideError: the region is not one the lab allows.
+    """
+    if region not in catalog.lab.allowed_regions:
+        raise LabguideError(
+            f"The region {region!r} is not one this lab allows.",
+            "Use one of: " + ", ".join(catalog.lab.allowed_regions) + ".",
+        )
 
 
 def call_aws(clients: Clients, call: Any) -> Any:

@@ -515,6 +515,12 @@ def cloudtrail_history(ctx: LabContext) -> CheckResult:
     )
 
 
+def mentions_lab(ctx: LabContext, event: dict[str, Any]) -> bool:
+    """Whether a CloudTrail event concerns this participant's lab (event
+    history is the account's: in a workshop it holds every participant's)."""
+    return _mentions(event, _lab_names(ctx)) is not None
+
+
 def _lab_names(ctx: LabContext) -> set[str]:
     return {
         ctx.params(LoadBalancerParams).name,
