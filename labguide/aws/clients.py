@@ -152,6 +152,12 @@ class Clients:
             answer = self.client("sts").get_caller_identity()
         except (BotoCoreError, ClientError) as error:
             raise self._explained(error) from None
+        except RuntimeError as error:
+            # Refreshable credentials that come back expired raise this.
+            explained = explain(error, self.target.profile)
+            if explained is None:
+                raise
+            raise explained from None
         return Identity(
             account=str(answer["Account"]),
             arn=str(answer["Arn"]),

@@ -6,6 +6,7 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectTimeoutError,
+    CredentialRetrievalError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -73,6 +74,23 @@ def explain(error: BaseException, profile: str | None = None) -> LabguideError |
     handles those in context).
     """
     name = profile or "default"
+    if isinstance(error, RuntimeError) and "still expired" in str(error):
+        # botocore's refreshable credentials (credential_process, SSO) raise
+        # a bare RuntimeError when a refresh brings expired ones again.
+        return LabguideError(
+            f"The AWS credentials of profile {name!r} have expired, and "
+            "refreshing them brought expired ones again.",
+            f"Renew them (for SSO: `aws sso login --profile {name}`) and try again.",
+        )
+    if isinstance(error, CredentialRetrievalError):
+        # The provider's own output may run over several lines: keep the first.
+        detail = next(iter(str(error.kwargs.get("error_msg", "")).splitlines()), "")
+        return LabguideError(
+            f"The AWS credentials of profile {name!r} could not be obtained from "
+            f"{error.kwargs.get('provider', 'their provider')}"
+            + (f": {detail.strip()}." if detail.strip() else "."),
+            "Check the profile's credential_process (or run `aws configure`).",
+        )
     if isinstance(error, ProfileNotFound):
         return LabguideError(
             f"The AWS profile {profile!r} does not exist.",
@@ -120,5 +138,6 @@ def explain(error: BaseException, profile: str | None = None) -> LabguideError |
             "Auto Scaling, IAM, CloudWatch, SNS, Logs, Backup, CloudTrail).",
         )
     if isinstance(error, BotoCoreError) and not isinstance(error, ClientError):
-        return LabguideError(f"AWS call failed: {error}.")
+        # One line, whatever the message carries (a provider's stderr, say).
+        return LabguideError(f"AWS call failed: {' '.join(str(error).split())}.")
     return None

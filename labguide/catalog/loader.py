@@ -245,13 +245,17 @@ def parse_catalog(
             ]
         )
 
-    mistakes = _mistakes(data, root, userdata or userdata_dir())
+    folder = userdata or userdata_dir()
+    mistakes = _mistakes(data, root, folder)
     if mistakes:
         problems = {problem(mistake) for mistake in mistakes}
         raise CatalogError(
             sorted(problems, key=lambda p: (p.line, p.column, p.field, p.message))
         )
-    return Catalog.model_validate(data)
+    catalog = Catalog.model_validate(data)
+    # The user data is rendered from the folder it was validated in.
+    catalog._userdata = folder
+    return catalog
 
 
 def _compose(text: str) -> tuple[yaml.Node | None, Any]:

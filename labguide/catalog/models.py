@@ -6,9 +6,10 @@ docstring: it is the reference for the YAML format.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", max_length=48)
@@ -183,6 +184,13 @@ class Catalog(Strict):
     """The article's goals."""
     steps: list[Step] = Field(min_length=1)
     """The steps, in order."""
+    _userdata: Path | None = PrivateAttr(default=None)
+
+    @property
+    def userdata_folder(self) -> Path | None:
+        """The folder the loader found its user data files in (beside the
+        catalog, or the bundled one); None if it was built another way."""
+        return self._userdata
 
     def step(self, key: str | int) -> Step:
         """Finds a step by id or by number.

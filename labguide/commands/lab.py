@@ -71,9 +71,16 @@ def run_steps(args: argparse.Namespace) -> int:
     if args.all and args.steps:
         raise LabguideError("Give step names or --all, not both.")
     from labguide.commands.options import load_catalog_for
-    from labguide.engine.session import resolve_steps
+    from labguide.engine.session import TEARDOWN_ACTION, check_user_data, resolve_steps
 
-    resolve_steps(load_catalog_for(args), args.steps)
+    catalog = load_catalog_for(args)
+    steps = (
+        [s for s in catalog.steps if s.action != TEARDOWN_ACTION]
+        if args.all
+        else resolve_steps(catalog, args.steps)
+    )
+    # Before the session opens: bad input leaves the session file as it was.
+    check_user_data(catalog, steps, getattr(args, "participant", None))
     with open_session(args, progress_printer(False)) as session:
         announce_identity(session, "Creating the lab's resources")
         result = session.run_all() if args.all else session.run(args.steps)
@@ -122,6 +129,12 @@ def _print_goals(results: Any, language: str = "en") -> None:
 
 def verify_goals(args: argparse.Namespace) -> int:
     """Checks the goals once, or while pending with --watch."""
+    if args.goal:
+        from labguide.commands.options import load_catalog_for
+        from labguide.engine.session import goals_named
+
+        # Before the session opens: a mistyped goal changes nothing.
+        goals_named(load_catalog_for(args), args.goal)
     with open_session(args, progress_printer(True)) as session:
         if args.watch:
 
@@ -247,7 +260,14 @@ def write_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from labguide.engine.report import html_report, json_report, markdown
+    from labguide.errors import LabguideError
 
+    output = Path(args.output) if args.output else None
+    # Before the session opens: a report with nowhere to go changes nothing.
+    if output is not None and not output.parent.is_dir():
+        raise LabguideError(
+            f"Cannot write the report to {output}: {output.parent} is not a folder."
+        )
     with open_session(args, None) as session:
         results = session.verify()
         if args.format == "md":
@@ -256,9 +276,14 @@ def write_report(args: argparse.Namespace) -> int:
             text = html_report(session.catalog, session.state, results, args.language)
         else:
             text = json_report(session.catalog, session.state, results)
-        if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
-            print(f"Report written to {args.output}", file=sys.stderr)
+        if output is not None:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise LabguideError(
+                    f"Cannot write the report to {output}: {error.strerror}."
+                ) from None
+            print(f"Report written to {output}", file=sys.stderr)
         else:
             print(text)
         return 0

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_WORKERS = 6
 TEARDOWN_ACTION = "tear-down"
+LAUNCH_TEMPLATE_ACTION = "create-launch-template"
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class LabSession:
         """
         validate_participant(catalog, participant)
         validate_region(catalog, clients.target.region)
+        validate_email(email)
         identity = call_aws(clients, clients.identity)
         account = account_label or identity.account
         store = SessionStore(state_dir, account, clients.target.region, participant)
@@ -246,15 +248,21 @@ class LabSession:
                 among them are respected.
 
         Raises:
-            LabguideError: an unknown step.
+            LabguideError: an unknown step, or broken user data.
         """
-        return self._run_graph(resolve_steps(self.catalog, keys))
+        steps = resolve_steps(self.catalog, keys)
+        check_user_data(self.catalog, steps, self.ctx.participant)
+        return self._run_graph(steps)
 
     def run_all(self) -> RunResult:
-        """Performs every step of the lab (not the cleanup)."""
-        return self._run_graph(
-            [s for s in self.catalog.steps if s.action != TEARDOWN_ACTION]
-        )
+        """Performs every step of the lab (not the cleanup).
+
+        Raises:
+            LabguideError: broken user data.
+        """
+        steps = [s for s in self.catalog.steps if s.action != TEARDOWN_ACTION]
+        check_user_data(self.catalog, steps, self.ctx.participant)
+        return self._run_graph(steps)
 
     def _run_graph(self, steps: list[Step]) -> RunResult:
         self.ctx.cancel.clear()
@@ -383,11 +391,7 @@ class LabSession:
 
     def verify(self, goal_ids: Iterable[str] | None = None) -> list[GoalResult]:
         """Checks the goals (all of them by default) once."""
-        goals = (
-            [self.catalog.goal(g) for g in goal_ids]
-            if goal_ids
-            else list(self.catalog.goals)
-        )
+        goals = goals_named(self.catalog, goal_ids) if goal_ids else self.catalog.goals
         results = self.run_checks(c for g in goals for c in g.checks)
         out = []
         with self._lock:
@@ -482,6 +486,37 @@ def resolve_steps(catalog: Catalog, keys: Iterable[str | int]) -> list[Step]:
     return steps
 
 
+def check_user_data(
+    catalog: Catalog, steps: Iterable[Step], participant: str | None
+) -> None:
+    """Refuses broken user data before any step runs, when the launch template
+    is among `steps`: otherwise the steps before it would build half a lab
+    whose instances can never serve the page.
+
+    Raises:
+        LabguideError: the script cannot be rendered or has a lint finding.
+    """
+    if not any(step.action == LAUNCH_TEMPLATE_ACTION for step in steps):
+        return
+    from labguide.userdata import UserDataError, lint, render
+
+    try:
+        script = render(catalog, participant)
+    except UserDataError as error:
+        raise LabguideError(
+            f"The user data cannot be rendered: {error}.", "Fix the script."
+        ) from None
+    findings = lint(script, catalog, participant)
+    if findings:
+        first = findings[0]
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        raise LabguideError(
+            f"The user data has a mistake at line {first.line}: {first.message} "
+            f"({first.fix}){more}.",
+            "See every one with `labguide userdata lint FILE`.",
+        )
+
+
 def _creates(step: Step) -> bool:
     action = ACTIONS.get(step.action)
     return action is not None and action.find.__name__ != "find_nothing"
@@ -498,6 +533,44 @@ def _complete(step: Step, found: list[Resource]) -> bool:
         "create-backup-plan": {"iam-role", "backup-vault", "backup-plan"},
     }.get(step.action)
     return expected is None or expected <= kinds
+
+
+def goals_named(catalog: Catalog, goal_ids: Iterable[str]) -> list[Goal]:
+    """The catalog's goals with these ids.
+
+    Raises:
+        LabguideError: an id names no goal.
+    """
+    goals = []
+    for goal_id in goal_ids:
+        try:
+            goals.append(catalog.goal(goal_id))
+        except KeyError:
+            known = ", ".join(g.id for g in catalog.goals)
+            raise LabguideError(
+                f"There is no goal {goal_id!r}.", f"Goals: {known}."
+            ) from None
+    return goals
+
+
+EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s.]+"
+"""An address SNS can send to, roughly: a local part, @, a dotted domain."""
+
+
+def validate_email(email: str | None) -> None:
+    """Checks the alarm's address before anything is made: SNS takes a
+    subscription to a mistyped address, whose confirmation never arrives.
+
+    Raises:
+        LabguideError: the address cannot be an e-mail address.
+    """
+    import re
+
+    if email and not re.fullmatch(EMAIL, email):
+        raise LabguideError(
+            f"{email!r} is not an e-mail address.",
+            "Give the address the alarm should notify, e.g. --email ana@example.com.",
+        )
 
 
 def validate_participant(catalog: Catalog, participant: str | None) -> None:

@@ -153,7 +153,7 @@ class SessionStore:
                 it is left as it is.
         """
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as error:
@@ -161,8 +161,10 @@ class SessionStore:
                 f"Cannot read the session file {self.path}: {error}."
             ) from None
         try:
-            state = SessionState.from_dict(json.loads(text))
-        except (ValueError, KeyError, TypeError) as error:
+            # Bytes that are not UTF-8, or JSON that is not an object, are as
+            # corrupt as a half-written file.
+            state = SessionState.from_dict(json.loads(data.decode("utf-8")))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise LabguideError(
                 f"The session file {self.path} is corrupt ({error}).",
                 "Move it aside (labguide rebuilds the session from the account on "
@@ -206,6 +208,6 @@ def list_sessions(directory: Path) -> list[SessionState]:
             found.append(
                 SessionState.from_dict(json.loads(path.read_text(encoding="utf-8")))
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
     return found

@@ -52,7 +52,8 @@ def render(
         UserDataError: the script is missing or names an unknown placeholder.
     """
     template = parameters_of(catalog, LaunchTemplateParams, participant)
-    path = source or userdata_dir() / template.user_data
+    folder = catalog.userdata_folder or userdata_dir()
+    path = source or folder / template.user_data
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

@@ -8,6 +8,7 @@ a second VPC or a second backup job shows as a 2.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,14 @@ from labguide.catalog.parameters import (
 
 SOLO = "_solo"
 LIVE_STATES = ["pending", "running", "stopping", "stopped"]
+ALARM_SETTINGS = (
+    "AlarmName",
+    "MetricName",
+    "Dimensions",
+    "Threshold",
+    "ComparisonOperator",
+    "AlarmActions",
+)
 
 Client = Callable[[str], Any]
 
@@ -255,3 +264,69 @@ def _backup(
 def leftovers(counts: dict[str, int]) -> dict[str, int]:
     """The kinds with anything left, after a teardown."""
     return {kind: count for kind, count in counts.items() if count}
+
+
+def fingerprint(client: Client) -> str:
+    """Everything the sandbox holds, as one comparable text: ids, names,
+    settings and tags of every kind the lab makes, whoever made them."""
+    ec2, elbv2, backup = client("ec2"), client("elbv2"), client("backup")
+    balancers = elbv2.describe_load_balancers()["LoadBalancers"]
+    plans = backup.list_backup_plans()["BackupPlansList"]
+    vaults = backup.list_backup_vaults()["BackupVaultList"]
+    topics = client("sns").list_topics()["Topics"]
+    world: dict[str, Any] = {
+        "vpcs": ec2.describe_vpcs()["Vpcs"],
+        "subnets": ec2.describe_subnets()["Subnets"],
+        "gateways": ec2.describe_internet_gateways()["InternetGateways"],
+        "routes": ec2.describe_route_tables()["RouteTables"],
+        "groups": ec2.describe_security_groups()["SecurityGroups"],
+        "templates": ec2.describe_launch_templates()["LaunchTemplates"],
+        "instances": [
+            (i["InstanceId"], i["State"]["Name"], i.get("Tags", []))
+            for r in ec2.describe_instances()["Reservations"]
+            for i in r["Instances"]
+        ],
+        "target-groups": elbv2.describe_target_groups()["TargetGroups"],
+        "balancers": [(b["LoadBalancerArn"], b["State"]) for b in balancers],
+        "listeners": [
+            elbv2.describe_listeners(LoadBalancerArn=b["LoadBalancerArn"])["Listeners"]
+            for b in balancers
+        ],
+        "scaling": [
+            {k: g[k] for k in ("AutoScalingGroupName", "MinSize", "DesiredCapacity")}
+            | {"instances": sorted(i["InstanceId"] for i in g["Instances"])}
+            for g in client("autoscaling").describe_auto_scaling_groups()[
+                "AutoScalingGroups"
+            ]
+        ],
+        # An alarm's state moves with the world's clock; its settings do not.
+        "alarms": [
+            {k: a.get(k) for k in ALARM_SETTINGS}
+            for a in client("cloudwatch").describe_alarms()["MetricAlarms"]
+        ],
+        "topics": topics,
+        "subscriptions": client("sns").list_subscriptions()["Subscriptions"],
+        "logs": [
+            g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]
+        ],
+        "roles": sorted(r["RoleName"] for r in client("iam").list_roles()["Roles"]),
+        "profiles": sorted(
+            p["InstanceProfileName"]
+            for p in client("iam").list_instance_profiles()["InstanceProfiles"]
+        ),
+        "plans": [(p["BackupPlanId"], p["BackupPlanName"]) for p in plans],
+        "selections": [
+            backup.list_backup_selections(BackupPlanId=p["BackupPlanId"])[
+                "BackupSelectionsList"
+            ]
+            for p in plans
+        ],
+        "vaults": [v["BackupVaultName"] for v in vaults],
+        "jobs": [
+            backup.list_backup_jobs(ByBackupVaultName=v["BackupVaultName"])[
+                "BackupJobs"
+            ]
+            for v in vaults
+        ],
+    }
+    return json.dumps(world, sort_keys=True, default=str, indent=1)
