@@ -1150,6 +1150,26 @@ def create_auto_scaling_group(context: Context, call: Call) -> Response | None:
     return None
 
 
+def delete_vpc(context: Context, call: Call) -> Response | None:
+    """AWS refuses to delete a VPC that still holds a security group of its
+    own or an attached internet gateway; moto deletes it and orphans them."""
+    vpc_id = str(call.params.get("VpcId", ""))
+    ec2 = backend("ec2", call.region)
+    groups = [
+        group
+        for group in ec2.describe_security_groups(filters={"vpc-id": [vpc_id]})
+        if group.name != "default"
+    ]
+    gateways = ec2.describe_internet_gateways(filters={"attachment.vpc-id": [vpc_id]})
+    if groups or gateways:
+        return error(
+            call,
+            "DependencyViolation",
+            f"The vpc '{vpc_id}' has dependencies and cannot be deleted.",
+        )
+    return None
+
+
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("ssm", "DescribeInstanceInformation"): describe_instance_information,
     ("ssm", "SendCommand"): send_command,
@@ -1176,6 +1196,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("autoscaling", "DescribeTrafficSources"): describe_traffic_sources,
     ("sns", "ConfirmSubscription"): confirm_subscription,
     ("ec2", "RunInstances"): run_instances,
+    ("ec2", "DeleteVpc"): delete_vpc,
     ("autoscaling", "CreateAutoScalingGroup"): create_auto_scaling_group,
 }
 """The actions the sandbox answers (or may refuse) before moto does."""

@@ -121,10 +121,20 @@ def census(client: Client, catalog: Catalog, participant: str | None) -> dict[st
         ec2.describe_internet_gateways(Filters=owned)["InternetGateways"]
     )
     counts["route-table"] = len(ec2.describe_route_tables(Filters=owned)["RouteTables"])
+    # By tags, and by the lab's group names inside the lab's VPCs (a group
+    # of the same name elsewhere is someone else's).
+    vpcs = [v["VpcId"] for v in ec2.describe_vpcs(Filters=owned)["Vpcs"]]
     groups = parameters_of(catalog, SecurityGroupsParams, participant)
-    by_name = ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": [g.name for g in groups.groups]}]
-    )["SecurityGroups"]
+    by_name = (
+        ec2.describe_security_groups(
+            Filters=[
+                {"Name": "group-name", "Values": [g.name for g in groups.groups]},
+                {"Name": "vpc-id", "Values": vpcs},
+            ]
+        )["SecurityGroups"]
+        if vpcs
+        else []
+    )
     tagged = ec2.describe_security_groups(Filters=owned)["SecurityGroups"]
     counts["security-group"] = len(
         {g["GroupId"] for g in by_name} | {g["GroupId"] for g in tagged}
