@@ -17,7 +17,9 @@ import signal
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +96,9 @@ class Progress:
 
 
 @pytest.fixture(scope="module")
-def reference(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def reference(
+    sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, float]:
     """A full run nobody kills: how many progress lines and seconds it takes,
     so the kill points spread over the whole of a run."""
     home = tmp_path_factory.mktemp("reference")
@@ -115,28 +119,30 @@ def kill_points() -> list[tuple[int, str, float]]:
     return points
 
 
-@pytest.mark.parametrize(("point", "how", "where"), kill_points())
-def test_a_run_killed_anywhere_resumes_without_duplicate_or_orphan(
+def crash_and_resume(
+    sandbox: Sandbox,
+    catalog: Catalog,
+    reference: dict[str, float],
+    home: Path,
     point: int,
     how: str,
     where: float,
-    sandbox: Sandbox,
-    catalog: Catalog,
-    reference: dict,
-    tmp_path: Path,
-) -> None:
+) -> dict[str, Any]:
+    """Kills a full run at the point, runs it again to the end, and reports
+    what the census, the goals and a teardown found."""
     participant = f"crash{point:02d}"
-    env = cli_env(sandbox, tmp_path)
+    env = cli_env(sandbox, home)
     client = plain_clients(sandbox.target(REGION))
+    outcome: dict[str, Any] = {}
 
     killed = Progress(run_command(participant), env)
     if how == "lines":
         killed.kill_after_lines(1 + int(where * reference["lines"]))
     else:
-        # The child's first second is Python and labguide starting up.
+        # The child's first half second is Python and labguide starting up.
         killed.kill_after(0.5 + where * reference["seconds"])
-    code, _ = killed.finish()
-    assert code in (-signal.SIGKILL, 0)
+    outcome["killed"], _ = killed.finish()
+    outcome["killed_after"] = killed.lines[-1] if killed.lines else ""
 
     again = subprocess.run(
         [*run_command(participant), "--json"],
@@ -145,15 +151,65 @@ def test_a_run_killed_anywhere_resumes_without_duplicate_or_orphan(
         text=True,
         timeout=120,
     )
-    assert again.returncode == 0, again.stderr
-    summary = json.loads(again.stdout)
-    assert not summary["failed"] and not summary["skipped"], summary
-    assert census(client, catalog, participant) == expected(catalog)
+    outcome["again"] = again.returncode
+    outcome["again_stderr"] = again.stderr[-3000:]
+    if again.returncode != 0:
+        return outcome
+    outcome["summary"] = json.loads(again.stdout)
+    outcome["census"] = census(client, catalog, participant)
 
     confirm_email(sandbox)
-    with open_session(sandbox, catalog, tmp_path / "check", participant) as session:
-        goals = session.verify()
-        assert {g.goal.id: g.status for g in goals if g.status != "passed"} == {}
-        outcome = session.teardown()
-        assert outcome.clean, (outcome.errors, outcome.left)
-    assert leftovers(census(client, catalog, participant)) == {}
+    with open_session(sandbox, catalog, home / "check", participant) as session:
+        outcome["goals"] = {g.goal.id: g.status for g in session.verify()}
+        teardown = session.teardown()
+        outcome["teardown_errors"] = teardown.errors
+        outcome["teardown_left"] = [r.to_dict() for r in teardown.left]
+    outcome["left"] = leftovers(census(client, catalog, participant))
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def outcomes(
+    sandbox: Sandbox,
+    catalog: Catalog,
+    reference: dict[str, float],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[int, dict[str, Any]]:
+    """Every kill point's outcome; two points at a time, each its own
+    participant (the children and the sandbox then share both cores)."""
+
+    def attempt(point: int, how: str, where: float) -> dict[str, Any]:
+        home = tmp_path_factory.mktemp(f"crash{point:02d}")
+        try:
+            return crash_and_resume(
+                sandbox, catalog, reference, home, point, how, where
+            )
+        except Exception as error:  # judged by the point's own test
+            return {"error": repr(error)}
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            point: pool.submit(attempt, point, how, where)
+            for point, how, where in kill_points()
+        }
+        return {point: future.result() for point, future in futures.items()}
+
+
+@pytest.mark.parametrize(("point", "how", "where"), kill_points())
+def test_a_run_killed_anywhere_resumes_without_duplicate_or_orphan(
+    point: int,
+    how: str,
+    where: float,
+    catalog: Catalog,
+    outcomes: dict[int, dict[str, Any]],
+) -> None:
+    run = outcomes[point]
+    assert "error" not in run, run["error"]
+    assert run["killed"] in (-signal.SIGKILL, 0)
+
+    assert run["again"] == 0, run["again_stderr"]
+    assert not run["summary"]["failed"] and not run["summary"]["skipped"], run
+    assert run["census"] == expected(catalog)
+    assert {goal: s for goal, s in run["goals"].items() if s != "passed"} == {}
+    assert run["teardown_errors"] == [] and run["teardown_left"] == []
+    assert run["left"] == {}
