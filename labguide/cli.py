@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from labguide import __version__
 
 # Each module registers its own subcommands; see labguide/commands/__init__.py.
-COMMAND_MODULES = ("lab", "catalog", "userdata", "sandbox", "tui")
+COMMAND_MODULES = ("lab", "catalog", "userdata", "sandbox", "tui", "workshop")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -98,7 +98,7 @@ from labguide.engine.session import (
     combine,
 )
 from labguide.engine.state import SessionState, StepState, StepStatus, session_key
-from labguide.engine.teardown import TeardownResult
+from labguide.engine.teardown import TeardownResult, inventory
 from labguide.errors import LabguideError
 
 log = logging.getLogger(__name__)
@@ -1494,7 +1494,8 @@ class ClassView:
         clients: clients for the account (or the sandbox) and region.
         account_label: names the account in file names (`sandbox`), or None
             for the account id.
-        ledger_path: where to keep when goals passed; None keeps it in memory.
+        ledger_dir: where to keep when goals passed (a file per account and
+            region); None keeps it in memory.
         session_dir: where participants' sessions live on this machine (their
             passing times are used when found); None to ignore them.
         poll_seconds: sleep between polls during a teardown.
@@ -1508,7 +1509,7 @@ class ClassView:
         clients: Clients,
         *,
         account_label: str | None = None,
-        ledger_path: Path | None = None,
+        ledger_dir: Path | None = None,
         session_dir: Path | None = None,
         poll_seconds: float = 5.0,
         wait_seconds: float = 600.0,
@@ -1522,10 +1523,12 @@ class ClassView:
         self.wait_seconds = wait_seconds
         self.workers = workers
         self.memory = ClassMemory()
-        self.ledger = ClassLedger(ledger_path)
+        self.ledger_dir = ledger_dir
+        self._ledger: ClassLedger | None = None
         self._identity: Identity | None = None
         self._refresh_lock = threading.Lock()
         self.last: ClassReport | None = None
+        self._facade: SnapshotClients | None = None
 
     @property
     def identity(self) -> Identity:
@@ -1533,6 +1536,17 @@ class ClassView:
         if self._identity is None:
             self._identity = self.clients.identity()
         return self._identity
+
+    @property
+    def ledger(self) -> ClassLedger:
+        """When goals passed, for this account and region (read once)."""
+        if self._ledger is None:
+            path = None
+            if self.ledger_dir is not None:
+                account = self.account_label or self.identity.account
+                path = self.ledger_dir / f"{account}-{self.region}.json"
+            self._ledger = ClassLedger(path)
+        return self._ledger
 
     @property
     def region(self) -> str:
@@ -1597,6 +1611,7 @@ class ClassView:
         if facade.fallbacks:
             log.warning("class view asked AWS directly: %s", dict(facade.fallbacks))
         self.last = report
+        self._facade = facade
         return report
 
     def _sweep(self) -> set[str]:
@@ -1607,8 +1622,9 @@ class ClassView:
             )
         return {key for _, key in settled[:SWEEP]}
 
-    def _evaluate(self, facade: SnapshotClients, tag: str) -> ParticipantProgress:
-        ctx = LabContext(
+    def _context(self, facade: SnapshotClients, tag: str) -> LabContext:
+        """A participant's lab, read through the snapshot."""
+        return LabContext(
             catalog=self.catalog,
             # The checks only use what SnapshotClients offers of Clients.
             clients=facade,  # type: ignore[arg-type]
@@ -1616,6 +1632,9 @@ class ClassView:
             poll_seconds=0.0,
             wait_seconds=0.0,
         )
+
+    def _evaluate(self, facade: SnapshotClients, tag: str) -> ParticipantProgress:
+        ctx = self._context(facade, tag)
         results: dict[str, CheckResult] = {}
 
         def check(check_id: str) -> CheckResult:
@@ -1714,6 +1733,15 @@ class ClassView:
             )
         return chosen
 
+    def drills(self) -> dict[str, str]:
+        """The drills an instructor can start, by name, with what each
+        breaks (none outside the sandbox)."""
+        if not self.is_sandbox:
+            return {}
+        from labguide.sandbox.drills import DRILLS
+
+        return {name: drill.summary for name, drill in sorted(DRILLS.items())}
+
     def start_drill(
         self, name: str, participants: Iterable[str] | None = None
     ) -> dict[str, str]:
@@ -1765,12 +1793,17 @@ class ClassView:
         self, participants: Iterable[str] | None = None
     ) -> dict[str, list[Resource]]:
         """What tearing down these participants' labs (everyone's with None)
-        would delete, per participant: the dry run."""
-        plans: dict[str, list[Resource]] = {}
-        for tag in self._chosen(participants):
-            with self._session(tag) as session:
-                plans[tag] = session.teardown_plan()
-        return plans
+        would delete, per participant: the dry run. It is the teardown's own
+        inventory, read from one refresh's snapshot (so it costs one refresh
+        for the whole class); the deletion reads each lab again."""
+        with self._refresh_lock:
+            self._refresh()
+            facade = self._facade
+        assert facade is not None
+        return {
+            tag: inventory(self._context(facade, tag))
+            for tag in self._chosen(participants)
+        }
 
     def tear_down(
         self, participants: Iterable[str] | None = None, workers: int = 4

@@ -1,0 +1,1 @@
+"""Workshops: many participants in one account, the instructor's class view."""
