@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from labguide.catalog.models import Catalog, Language
 from labguide.errors import LabguideError
@@ -18,6 +22,9 @@ from labguide.tui.screens import ErrorScreen, HelpScreen, LabScreen, StartScreen
 from labguide.tui.screens._speaks import Speaks
 from labguide.tui.settings import GuideSettings
 from labguide.tui.words import say
+
+if TYPE_CHECKING:
+    from labguide.tui.class_screen import ClassSource
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,13 @@ class GuideApp(App[None]):
 
     language: reactive[Language] = reactive("en", init=False)
     """The language of the guide and of the lab's texts."""
+
+    class ClassViewReady(Message):
+        """The class view's source is ready."""
+
+        def __init__(self, source: ClassSource) -> None:
+            self.source = source
+            super().__init__()
 
     def __init__(
         self,
@@ -71,6 +85,25 @@ class GuideApp(App[None]):
     def open_lab(self, session: Session, connection: Connection) -> None:
         """Shows the lab of an open session."""
         self.push_screen(LabScreen(session, connection))
+
+    def open_class_view(self, connection: Connection) -> None:
+        """Opens the instructor's class view where the connection reaches."""
+        self.build_class_view(connection)
+
+    @work(thread=True, exclusive=True, group="class", exit_on_error=False)
+    def build_class_view(self, connection: Connection) -> None:
+        self.post_message(self.ClassViewReady(self.engine.class_view(connection)))
+
+    def on_guide_app_class_view_ready(self, message: ClassViewReady) -> None:
+        from labguide.tui.class_screen import ClassScreen
+
+        self.push_screen(
+            ClassScreen(self.catalog, message.source, language=self.language)
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.show_failure(event.worker.error)
 
     def action_help(self) -> None:
         """Shows the help screen."""

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from labguide.engine.session import GoalResult, RunResult
     from labguide.engine.state import SessionState, StepStatus
     from labguide.engine.teardown import TeardownResult
+    from labguide.tui.class_screen import ClassSource
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,11 @@ class Engine(Protocol):
 
     def report(self, session: Session, language: str) -> str:
         """The goals and their evidence, as Markdown."""
+        ...
+
+    def class_view(self, connection: Connection) -> ClassSource:
+        """Every participant's lab where the connection reaches, for the
+        instructor's class view."""
         ...
 
 
@@ -361,6 +367,25 @@ class LiveEngine:
         results = session.verify()
         return markdown(
             self.catalog, session.state, results, "ja" if language == "ja" else "en"
+        )
+
+    def class_view(self, connection: Connection) -> ClassSource:
+        """The engine's class view on the connection's account and region,
+        with the sessions kept on this machine."""
+        from labguide.aws.target import SANDBOX_ACCOUNT_LABEL
+        from labguide.commands.options import settings_for
+        from labguide.engine.classroom import ClassView
+
+        clients = connection.handle
+        settings = (self._settings or settings_for)(clients.target)
+        return ClassView(
+            self.catalog,
+            clients,
+            account_label=SANDBOX_ACCOUNT_LABEL if clients.target.is_sandbox else None,
+            ledger_dir=self.state_dir.parent / "classes",
+            session_dir=self.state_dir,
+            poll_seconds=settings.poll_seconds,
+            wait_seconds=settings.wait_seconds,
         )
 
 

@@ -64,9 +64,10 @@ def checks_page(
         title = titles.get(check_id, check_id)
         result = results.get(check_id)
         if result is None:
-            lines += [f"### · {title}", ""]
+            lines += [f"**· {title}**", ""]
             continue
-        lines += [f"### {CHECK_MARKS[result.status]} {title}", "", result.summary, ""]
+        mark = CHECK_MARKS[result.status]
+        lines += [f"**{mark} {title}**", "", result.summary, ""]
         if result.status == "pending" and result.waiting_for:
             lines += [
                 say(
@@ -134,7 +135,8 @@ def goal_page(
     tips = catalog.tips()
     for result in results:
         title = titles.get(result.check, result.check)
-        lines += [f"### {CHECK_MARKS[result.status]} {title}", "", result.summary, ""]
+        mark = CHECK_MARKS[result.status]
+        lines += [f"**{mark} {title}**", "", result.summary, ""]
         if result.waiting_for:
             lines += [
                 say(
@@ -154,11 +156,7 @@ def goal_page(
     return "\n".join(lines)
 
 
-def keys_table(rows: Iterable[tuple[str, str]], language: Language) -> str:
-    """A Markdown table of keys and what they do."""
-    lines = [
-        f"| {say('page.key', language)} | {say('page.action', language)} |",
-        "|---|---|",
-    ]
-    lines += [f"| {code(key)} | {what} |" for key, what in rows]
-    return "\n".join(lines)
+def keys_table(rows: Iterable[tuple[str, str]]) -> str:
+    """Keys and what they do, one a line (a table's rules would take a line
+    each at 80x24)."""
+    return "\n".join(f"- {code(key)} {what}" for key, what in rows)

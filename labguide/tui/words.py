@@ -36,6 +36,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "key.goal-tip": ("Troubleshoot", "トラブル対応"),
     "key.diagnostics": ("Diagnostics", "診断"),
     "key.delete": ("Delete all", "すべて削除"),
+    "key.class-view": ("Class view (instructor)", "クラス全体（講師用）"),
     "key.back-to-lab": ("Back", "戻る"),
     # What each key does (the help screen and the palette).
     "help.start": (
@@ -101,6 +102,15 @@ WORDS: dict[str, tuple[str, str]] = {
         "Close this session and go back to the start screen",
         "このセッションを閉じて開始画面へ戻る",
     ),
+    "help.class-view": (
+        "Every participant's steps and goals in this account and region",
+        "このアカウント・リージョンの全参加者の手順とゴール",
+    ),
+    "help.delete": (
+        "Delete every resource listed, in order",
+        "一覧のリソースを順にすべて削除",
+    ),
+    "help.back-to-lab": ("Back to the lab", "ラボ画面へ戻る"),
     "help.title": ("Help", "ヘルプ"),
     "help.intro": (
         "labguide walks you through the lab one step at a time. The left column "
@@ -212,14 +222,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "start.no-sessions": ("No session yet.", "まだセッションはありません。"),
     # The lab screen.
     "tab.guide": ("Guide", "解説"),
-    "tab.parameters": ("Parameters", "パラメータ"),
+    "tab.parameters": ("Params", "設定値"),
     "tab.do": ("Do it", "実行"),
     "tab.checks": ("Checks", "チェック"),
-    "tab.tips": ("Troubleshooting", "トラブル対応"),
+    "tab.tips": ("Troubleshoot", "トラブル対応"),
     "lab.steps": ("Steps", "手順"),
     "lab.goals": ("Goals {passed}/{total}", "ゴール {passed}/{total}"),
     "lab.perform": ("Do it for me (d)", "代わりに実行 (d)"),
-    "lab.by-hand": ("I did it in the console (m)", "コンソールで実施済み (m)"),
+    "lab.by-hand": ("I did it (m)", "自分で実施済み (m)"),
     "lab.perform-all": ("Do all (a)", "全部実行 (a)"),
     "lab.instance": ("Instance", "インスタンス"),
     "lab.no-instance": ("no instance yet", "インスタンスなし"),
@@ -341,6 +351,15 @@ WORDS: dict[str, tuple[str, str]] = {
         "Done, but a check fails: {summary}. See Checks (c) and Troubleshooting (t).",
         "完了済みですがチェックが失敗：{summary}。チェック（c）とトラブル対応（t）へ。",
     ),
+    "guide.press-e": (
+        " In the sandbox, e clicks the e-mail's link.",
+        "サンドボックスでは e でメールのリンクを押せます。",
+    ),
+    "confirm.step": ("Step {number}: {title}", "手順 {number}：{title}"),
+    "confirm.steps": (
+        "{count} steps left, from step {number}",
+        "手順 {number} から残り {count} 手順",
+    ),
     "guide.done-pending": (
         "Done; waiting for {what}. The checks re-run by themselves.",
         "完了。{what} を待っています。チェックは自動で再実行されます。",
@@ -404,8 +423,6 @@ WORDS: dict[str, tuple[str, str]] = {
         "Not checked yet: its step is not done.",
         "まだ確認していません（手順が未完了）。",
     ),
-    "page.key": ("Key", "キー"),
-    "page.action": ("What it does", "操作"),
     # Dialogs.
     "confirm.create-title": (
         "Create resources in your AWS account?",
@@ -469,8 +486,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "診断を開き、インスタンスを選んで、トラブル対応のコマンドを実行してください。",
     ),
     "shell.web": (
-        "The guide runs in a browser, where it cannot hand the terminal over.",
-        "ブラウザで動いているガイドからは端末を引き渡せません。",
+        "The guide cannot hand its terminal over from here (a browser, or a "
+        "terminal that cannot be suspended): run the command in another terminal.",
+        "ここ（ブラウザ、または一時停止できない端末）からは端末を引き渡せません。"
+        "別の端末でコマンドを実行してください。",
     ),
     "shell.missing-aws": (
         "The AWS CLI is not installed: see "

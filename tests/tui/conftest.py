@@ -99,3 +99,17 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {condition}")
         await pilot.pause(0.05)
+
+
+async def open_lab(pilot: Pilot[Any]) -> Any:
+    """Starts the lab from the start screen once the place answers; returns
+    the lab screen."""
+    from labguide.tui.screens import LabScreen, StartScreen
+
+    start = pilot.app.screen
+    assert isinstance(start, StartScreen)
+    await until(pilot, lambda: start.connection is not None)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(pilot.app.screen, LabScreen))
+    await settle(pilot)
+    return pilot.app.screen

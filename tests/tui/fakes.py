@@ -21,6 +21,7 @@ from labguide.engine.session import GoalResult, RunResult, combine
 from labguide.engine.state import SessionState, StepState
 from labguide.engine.teardown import TeardownResult
 from labguide.errors import LabguideError
+from labguide.tui import GuideApp, GuideSettings
 from labguide.tui.engine import Connection, Costs, Place
 
 EPOCH = 1767225600.0
@@ -29,22 +30,46 @@ ACCOUNT = "123456789012"
 TEARDOWN = "tear-down"
 RESOURCES = {
     "network": [("vpc", "vpc-0a1b2c3d4e5f60718", "vpc")],
-    "alb": [("load-balancer", "arn:aws:elasticloadbalancing:lb/app/alb/50dc6c495c0c9188", "alb")],
+    "alb": [
+        (
+            "load-balancer",
+            "arn:aws:elasticloadbalancing:lb/app/alb/50dc6c495c0c9188",
+            "alb",
+        )
+    ],
     "asg": [("auto-scaling-group", "asg", "asg")],
 }
 """Resources each step reports, scoped below with the lab's prefix."""
 PLAN = [
     ("auto-scaling-group", "asg", "asg"),
     ("alarm", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:alb-5xx", "alb-5xx"),
-    ("load-balancer", "arn:aws:elasticloadbalancing:lb/app/alb/50dc6c495c0c9188", "alb"),
+    (
+        "load-balancer",
+        "arn:aws:elasticloadbalancing:lb/app/alb/50dc6c495c0c9188",
+        "alb",
+    ),
     ("instance", "i-0f1e2d3c4b5a69788", ""),
     ("instance", "i-0a9b8c7d6e5f40312", ""),
     ("security-group", "sg-0123abcd4567ef890", "sg-ec2"),
     ("vpc", "vpc-0a1b2c3d4e5f60718", "vpc"),
 ]
 INSTANCES = [
-    Instance("i-0a9b8c7d6e5f40312", "us-east-1a", "54.210.1.10", "running", "Online", "Healthy"),
-    Instance("i-0f1e2d3c4b5a69788", "us-east-1b", "54.210.2.20", "running", "Online", "Unhealthy"),
+    Instance(
+        "i-0a9b8c7d6e5f40312",
+        "us-east-1a",
+        "54.210.1.10",
+        "running",
+        "Online",
+        "Healthy",
+    ),
+    Instance(
+        "i-0f1e2d3c4b5a69788",
+        "us-east-1b",
+        "54.210.2.20",
+        "running",
+        "Online",
+        "Unhealthy",
+    ),
 ]
 DIAGNOSTIC = """i-0f1e2d3c4b5a69788
 
@@ -84,6 +109,7 @@ class FakeSession:
         self.confirmed = False
         self.ticks = itertools.count()
         self.lock = threading.Lock()
+        self.stopped = threading.Event()
         self.state = SessionState(
             account, "us-east-1", participant, email, created_at=EPOCH, updated_at=EPOCH
         )
@@ -101,7 +127,9 @@ class FakeSession:
             for kind, rid, suffix in RESOURCES.get(step_id, [])
         ]
 
-    def report(self, step: str, kind: Any, message: str, resource: str | None = None) -> None:
+    def report(
+        self, step: str, kind: Any, message: str, resource: str | None = None
+    ) -> None:
         if self.reporter is not None:
             at = EPOCH + 60 + next(self.ticks)
             self.reporter(Event(step, kind, message, resource, at=at))
@@ -115,8 +143,18 @@ class FakeSession:
                 return step
         return None
 
+    slow = False
+    """Whether performing waits until cancelled (to test cancelling)."""
+
     def run(self, keys: Iterable[str | int]) -> RunResult:
         result = RunResult()
+        if self.slow:
+            self.stopped.wait(10)
+            for key in keys:
+                step = self.catalog.step(str(key))
+                self.report(step.id, "failed", "cancelled")
+                result.failed[step.id] = "cancelled"
+            return result
         for key in keys:
             step = self.catalog.step(str(key))
             self.report(step.id, "start", step.title.en)
@@ -185,14 +223,20 @@ class FakeSession:
 
     def teardown_plan(self) -> list[Resource]:
         return [
-            Resource(kind, rid, name(self.catalog, self.participant, suffix) if suffix else "")
+            Resource(
+                kind,
+                rid,
+                name(self.catalog, self.participant, suffix) if suffix else "",
+            )
             for kind, rid, suffix in PLAN
         ]
 
     def teardown(self) -> TeardownResult:
         plan = self.teardown_plan()
         for resource in plan:
-            self.report("cleanup", "deleted", f"{resource.kind} {resource.name}", resource.id)
+            self.report(
+                "cleanup", "deleted", f"{resource.kind} {resource.name}", resource.id
+            )
         for step in self.catalog.steps:
             self.state.steps[step.id] = StepState()
         self.state.steps[self.catalog.steps[-1].id] = StepState("done")
@@ -200,7 +244,7 @@ class FakeSession:
         return TeardownResult(deleted=plan)
 
     def cancel(self) -> None:
-        pass
+        self.stopped.set()
 
     def close(self) -> None:
         pass
@@ -224,12 +268,14 @@ class FakeEngine:
         goals: dict[str, str] | None = None,
         connect_error: LabguideError | None = None,
         broken: bool = False,
+        slow: bool = False,
     ) -> None:
         self.catalog = catalog
         self.done = list(done)
         self.goals = goals or {}
         self.connect_error = connect_error
         self.broken = broken
+        self.slow = slow
         self.session: FakeSession | None = None
 
     def profiles(self) -> list[str]:
@@ -242,7 +288,12 @@ class FakeEngine:
             (ACCOUNT, None, 12, 7),
         ):
             state = SessionState(
-                account, "us-east-1", participant, None, created_at=EPOCH, updated_at=EPOCH + 3600
+                account,
+                "us-east-1",
+                participant,
+                None,
+                created_at=EPOCH,
+                updated_at=EPOCH + 3600,
             )
             for step in self.catalog.steps[:done]:
                 state.steps[step.id] = StepState("done")
@@ -263,13 +314,18 @@ class FakeEngine:
         )
 
     def open_session(
-        self, connection: Connection, participant: str | None, email: str | None, reporter: Any
+        self,
+        connection: Connection,
+        participant: str | None,
+        email: str | None,
+        reporter: Any,
     ) -> FakeSession:
         account = "sandbox" if connection.place.is_sandbox else ACCOUNT
         session = FakeSession(
             self.catalog, participant, account, self.done, self.goals, reporter, email
         )
         session.broken = self.broken
+        session.slow = self.slow
         self.session = session
         return session
 
@@ -291,3 +347,22 @@ class FakeEngine:
 
     def report(self, session: FakeSession, language: str) -> str:
         return "# report\n"
+
+
+def fake_app(
+    catalog: Catalog, language: str, where: str = "sandbox", **fake: Any
+) -> GuideApp:
+    """A guide on the fake engine, as participant `ana`."""
+    settings = GuideSettings(
+        language=language,  # type: ignore[arg-type]
+        where=where,  # type: ignore[arg-type]
+        participant="ana",
+        email="ana@example.com",
+        recheck_seconds=3600.0,
+    )
+    return GuideApp(catalog, settings, lambda c: FakeEngine(c, **fake))
+
+
+def article(catalog: Catalog) -> list[str]:
+    """The ids of the article's steps (all but the cleanup)."""
+    return [step.id for step in catalog.steps if step.article]

@@ -40,11 +40,9 @@ class Speaks:
         extend it for their own labels."""
         describe_bindings(cast(DOMNode, self), self.guide.language)
 
-    def place_line(
-        self, connection: Connection, participant: str | None, costs: Costs | None
-    ) -> Content:
-        """Where the lab runs, for whom, as whom, and what it costs by the hour:
-        the line at the top of the lab and teardown screens."""
+    def place_line(self, connection: Connection, participant: str | None) -> Content:
+        """Where the lab runs, for whom and as whom: the top left of the lab
+        and teardown screens."""
         place = connection.place
         where = (
             self.say("lab.where-sandbox")
@@ -52,20 +50,20 @@ class Speaks:
             else self.say("lab.where-aws", account=connection.account)
         )
         who = participant or self.say("start.solo")
-        parts: list[str | tuple[str, str]] = [
-            (where, "bold"),
-            f" · {place.region} · {who} · {connection.caller}",
-        ]
-        if costs is not None:
-            now = self.say("lab.cost-now", now=money(costs.now, costs.currency))
-            whole = self.say("lab.cost-lab", lab=money(costs.whole_lab, costs.currency))
-            parts += [
-                "  │  ",
-                (now, "bold $text-warning" if costs.now else ""),
-                " · ",
-                whole,
-            ]
-        return Content.assemble(*parts)
+        return Content.assemble(
+            (where, "bold"), f" · {place.region} · {who} · {connection.caller}"
+        )
+
+    def cost_line(self, costs: Costs | None) -> Content:
+        """What the lab costs by the hour now, and once whole: the top right
+        of the lab and teardown screens, always in view."""
+        if costs is None:
+            return Content("")
+        now = self.say("lab.cost-now", now=money(costs.now, costs.currency))
+        whole = self.say("lab.cost-lab", lab=money(costs.whole_lab, costs.currency))
+        return Content.assemble(
+            (now, "bold $text-warning" if costs.now else ""), " · ", whole
+        )
 
     def commands(self) -> Iterable[SystemCommand]:
         """The screen's actions, for the command palette."""

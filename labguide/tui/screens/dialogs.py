@@ -35,6 +35,7 @@ class ConfirmScreen(Speaks, ModalScreen[bool]):
         connection: the account and caller.
         costs: the hourly estimates, if known yet.
         count: how many resources are about to go (deleting only).
+        what: the work about to run, in a line (creating only).
     """
 
     BINDINGS = [
@@ -48,12 +49,14 @@ class ConfirmScreen(Speaks, ModalScreen[bool]):
         connection: Connection,
         costs: Costs | None,
         count: int = 0,
+        what: str = "",
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.deleting = deleting
         self.connection = connection
         self.costs = costs
         self.count = count
+        self.what = what
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -76,7 +79,8 @@ class ConfirmScreen(Speaks, ModalScreen[bool]):
         kind = "delete" if self.deleting else "create"
         self.query_one(".dialog-title", Label).update(self.say(f"confirm.{kind}-title"))
         place = self.connection.place
-        lines = [
+        lines = [self.what] if self.what else []
+        lines += [
             self.say("confirm.account", account=self.connection.account),
             self.say("confirm.caller", caller=self.connection.arn),
             self.say("confirm.region", region=place.region),

@@ -53,15 +53,14 @@ class HelpScreen(Speaks, ModalScreen[None]):
         from labguide.tui.screens.lab import LabScreen
         from labguide.tui.screens.start import StartScreen
 
-        language = self.guide.language
         self.query_one(".dialog-title", Label).update(self.say("help.title"))
         text = [
             self.say("help.intro"),
             f"## {self.say('help.lab-keys')}",
-            keys_table(self.rows(LabScreen.BINDINGS), language),
+            keys_table(self.rows(LabScreen.BINDINGS)),
             self.say("help.elsewhere"),
             f"## {self.say('help.start-keys')}",
-            keys_table(self.rows(StartScreen.BINDINGS), language),
+            keys_table(self.rows(StartScreen.BINDINGS)),
             self.say("help.ideas"),
         ]
         self.query_one("#help-text", Markdown).update("\n\n".join(text))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -187,7 +187,8 @@ class LabScreen(Speaks, Screen[None]):
         self.session = session
         self.connection = connection
         self.catalog = session.catalog
-        first = session.next_step() or self.catalog.steps[0]
+        # All done: what is left is the cleanup step, the last one.
+        first = session.next_step() or self.catalog.steps[-1]
         self.current = first.id
         self.check_results: dict[str, CheckResult] = {}
         self.goal_views: dict[str, GoalView] = {
@@ -209,7 +210,9 @@ class LabScreen(Speaks, Screen[None]):
     # Layout
 
     def compose(self) -> ComposeResult:
-        yield Static(id="bar")
+        with Horizontal(id="bar"):
+            yield Static(id="place")
+            yield Static(id="cost")
         with Grid(id="body"):
             with Vertical(id="steps-panel"):
                 yield Label(id="steps-title", classes="panel-title")
@@ -233,7 +236,7 @@ class LabScreen(Speaks, Screen[None]):
                             yield Button(id="perform", variant="primary", compact=True)
                             yield Button(id="by-hand", compact=True)
                             yield Button(id="perform-all", compact=True)
-                        yield RichLog(id="log", wrap=True, max_lines=5000)
+                        yield RichLog(id="log", wrap=True, min_width=20, max_lines=5000)
                     with TabPane("checks", id="checks"):
                         with VerticalScroll():
                             yield Markdown(id="checks-text", open_links=False)
@@ -423,9 +426,11 @@ class LabScreen(Speaks, Screen[None]):
             )
 
     def show_bar(self) -> None:
-        self.query_one("#bar", Static).update(
-            self.place_line(self.connection, self.session.state.participant, self.costs)
+        participant = self.session.state.participant
+        self.query_one("#place", Static).update(
+            self.place_line(self.connection, participant)
         )
+        self.query_one("#cost", Static).update(self.cost_line(self.costs))
 
     def show_goals(self) -> None:
         passed = sum(1 for view in self.goal_views.values() if view.status == "passed")
@@ -468,15 +473,21 @@ class LabScreen(Speaks, Screen[None]):
             return Content.styled(
                 say("guide.done-failing", summary=failing[0].summary), "$text-error"
             )
+        hint = (
+            say("guide.press-e")
+            if self.connection.place.is_sandbox and self.email_waits()
+            else ""
+        )
         if pending:
-            return Content(say("guide.done-pending", what=pending[0].waiting_for or ""))
+            waiting = say("guide.done-pending", what=pending[0].waiting_for or "")
+            return Content(waiting + hint)
         if upcoming is None:
             if all(
                 self.goal_views.get(g.id, GoalView()).status == "passed"
                 for g in self.catalog.goals
             ):
                 return Content.styled(say("guide.all-passed"), "$text-success")
-            return Content(say("guide.all-done"))
+            return Content(say("guide.all-done") + hint)
         return Content(
             say(
                 "guide.done-next",
@@ -575,8 +586,13 @@ class LabScreen(Speaks, Screen[None]):
             return
         if self.performing:
             return
-        step_id = self.current
-        self.confirm_then(lambda: self.start_perform("one", [step_id]))
+        step = self.step
+        what = self.say(
+            "confirm.step",
+            number=step.number,
+            title=step.title.get(self.guide.language),
+        )
+        self.confirm_then(lambda: self.start_perform("one", [step.id]), what)
 
     def action_perform_all(self) -> None:
         """Performs every step of the lab not done yet."""
@@ -591,7 +607,10 @@ class LabScreen(Speaks, Screen[None]):
         if not left:
             self.notify(self.say("lab.nothing-left-to-do"))
             return
-        self.confirm_then(lambda: self.start_perform("all", left))
+        what = self.say(
+            "confirm.steps", count=len(left), number=self.catalog.step(left[0]).number
+        )
+        self.confirm_then(lambda: self.start_perform("all", left), what)
 
     def action_done_by_hand(self) -> None:
         """Records that the learner did the step in the console; the checks
@@ -600,7 +619,7 @@ class LabScreen(Speaks, Screen[None]):
             return
         self.start_perform("by-hand", [self.current])
 
-    def confirm_then(self, proceed: Any) -> None:
+    def confirm_then(self, proceed: Any, what: str) -> None:
         """Runs `proceed` at once in the sandbox; in AWS, after the learner
         confirms the account, region and cost."""
         if self.connection.place.is_sandbox:
@@ -612,7 +631,12 @@ class LabScreen(Speaks, Screen[None]):
                 proceed()
 
         self.app.push_screen(
-            ConfirmScreen(deleting=False, connection=self.connection, costs=self.costs),
+            ConfirmScreen(
+                deleting=False,
+                connection=self.connection,
+                costs=self.costs,
+                what=what,
+            ),
             answered,
         )
 
@@ -948,9 +972,17 @@ class LabScreen(Speaks, Screen[None]):
                 )
             )
             return
-        with self.app.suspend():
-            print(self.say("lab.shell-opening", instance=instance_id), flush=True)
-            code = subprocess.call(command)
+        try:
+            with self.app.suspend():
+                print(self.say("lab.shell-opening", instance=instance_id), flush=True)
+                code = subprocess.call(command)
+        except SuspendNotSupported:
+            self.app.push_screen(
+                SessionManagerScreen(
+                    sandbox=False, command=shlex.join(command), web=True
+                )
+            )
+            return
         self.notify(self.say("lab.shell-closed", code=code))
 
     def open_diagnostics(self) -> None:
@@ -1091,5 +1123,10 @@ class LabScreen(Speaks, Screen[None]):
                 tip.cause.get(language),
                 lambda tip_id=tip.id: self.reveal_tip(tip_id),
             )
+        yield SystemCommand(
+            say("key.class-view"),
+            say("help.class-view"),
+            lambda: self.guide.open_class_view(self.connection),
+        )
         yield SystemCommand(say("key.back"), say("help.back"), self.action_back)
         yield SystemCommand(say("key.quit"), say("help.quit"), self.action_quit_guide)

@@ -279,6 +279,13 @@ class StartScreen(Speaks, Screen[None]):
         yield SystemCommand(
             self.say("key.language"), self.say("help.language"), self.action_language
         )
+        if self.connection is not None:
+            connection = self.connection
+            yield SystemCommand(
+                self.say("key.class-view"),
+                self.say("help.class-view"),
+                lambda: self.guide.open_class_view(connection),
+            )
         for index, state in enumerate(self.sessions):
             yield SystemCommand(
                 self.say("start.resume", what=self.session_line(state)),

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
@@ -91,7 +91,9 @@ class TeardownScreen(Speaks, Screen[bool]):
         self.finished: TeardownScreen.Finished | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="bar")
+        with Horizontal(id="bar"):
+            yield Static(id="place")
+            yield Static(id="cost")
         with Vertical(id="teardown"):
             yield Static(id="teardown-title", classes="panel-title")
             yield Static(id="teardown-intro")
@@ -231,9 +233,11 @@ class TeardownScreen(Speaks, Screen[bool]):
             self.refresh_bindings()
 
     def show_bar(self) -> None:
-        self.query_one("#bar", Static).update(
-            self.place_line(self.connection, self.session.state.participant, self.costs)
+        participant = self.session.state.participant
+        self.query_one("#place", Static).update(
+            self.place_line(self.connection, participant)
         )
+        self.query_one("#cost", Static).update(self.cost_line(self.costs))
 
     def show_intro(self) -> None:
         intro = self.query_one("#teardown-intro", Static)
