@@ -9,7 +9,10 @@ it was for anything else in the process:
   from the launch template version the group names, with the template's
   instance profile and a public IP only where the subnet maps one;
 - a load balancer stays `provisioning` until the lab world activates it
-  (moto turns it `active` on the first describe).
+  (moto turns it `active` on the first describe);
+- an EC2 resource's tags are read by its id (moto scans every tag in the
+  region for each resource, which made tag filters quadratic: a workshop's
+  thirty labs hold thousands of tags).
 """
 
 from __future__ import annotations
@@ -96,9 +99,25 @@ def _stay_provisioning(balancer: Any) -> None:
     """A load balancer becomes active when the lab world says so."""
 
 
+def _own_tags(resource: Any) -> list[dict[str, str]]:
+    """An EC2 resource's tags, in the shape moto's `describe_tags` gives."""
+    from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
+
+    resource_id = getattr(resource, "id", None)
+    if not resource_id:
+        return []
+    tags = resource.ec2_backend.tags.get(resource_id) or {}
+    kind = EC2_PREFIX_TO_RESOURCE.get(get_prefix(resource_id), "")
+    return [
+        {"resource_id": resource_id, "key": k, "value": v, "resource_type": kind}
+        for k, v in list(tags.items())
+    ]
+
+
 def apply() -> None:
     """Puts the corrections in place (idempotent)."""
     from moto.autoscaling.models import FakeAutoScalingGroup
+    from moto.ec2.models.core import TaggedEC2Resource
     from moto.elbv2.models import FakeLoadBalancer
 
     with _lock:
@@ -109,6 +128,7 @@ def apply() -> None:
                 _launch_spread,
             ),
             (FakeLoadBalancer, "activate", _stay_provisioning),
+            (TaggedEC2Resource, "get_tags", _own_tags),
         ):
             if (cls, name) not in _saved:
                 _saved[(cls, name)] = cls.__dict__[name]
