@@ -98,7 +98,7 @@ class LabScreen(Speaks, Screen[None]):
         connection: where it runs and as whom.
     """
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (140, "-wide")]
 
     BINDINGS = [
         Binding("d", "perform", "Do it", id="perform"),

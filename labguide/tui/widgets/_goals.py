@@ -55,6 +55,8 @@ class GoalList(OptionList):
         super().__init__(
             *[Option(goal.title.en, id=goal.id) for goal in self.goals], id=id
         )
+        # Nothing looks chosen until the learner moves into the list.
+        self.highlighted = None
 
     def show(
         self, views: Mapping[str, GoalView], language: Language, detailed: bool
