@@ -195,6 +195,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "starting the sandbox…",
         "サンドボックスを起動しています…",
     ),
+    "start.opening": (
+        "Opening the lab: comparing the session with what the account holds…",
+        "ラボを開いています：セッションとアカウントの実際の状態を照合中…",
+    ),
     "start.connecting": ("asking AWS who you are…", "AWS に認証情報を確認しています…"),
     "start.other-account": (
         "That session belongs to account {expected}, but the profile reaches "
@@ -338,8 +342,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "この手順で作ったものが変更・削除されています。もう一度実行（d）で直せます。",
     ),
     "guide.needs": (
-        "This step needs step(s) {numbers} first (n opens the next one).",
-        "この手順の前に手順 {numbers} が必要です（n で次の手順へ）。",
+        "This step needs step(s) {numbers} first: d does them too, or n opens "
+        "the next one.",
+        "この手順の前に手順 {numbers} が必要です。d ならそれも実行します"
+        "（n で次の手順へ）。",
     ),
     "guide.do-it": (
         "Read the guide, then press d to do it for me, or do it in the console "
@@ -356,6 +362,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "サンドボックスでは e でメールのリンクを押せます。",
     ),
     "confirm.step": ("Step {number}: {title}", "手順 {number}：{title}"),
+    "confirm.needs": (
+        ", and the steps it needs first: {numbers}",
+        "（先に必要な手順 {numbers} も）",
+    ),
     "confirm.steps": (
         "{count} steps left, from step {number}",
         "手順 {number} から残り {count} 手順",

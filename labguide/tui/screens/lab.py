@@ -587,12 +587,31 @@ class LabScreen(Speaks, Screen[None]):
         if self.performing:
             return
         step = self.step
+        needed = self.missing_dependencies(step)
         what = self.say(
             "confirm.step",
             number=step.number,
             title=step.title.get(self.guide.language),
         )
-        self.confirm_then(lambda: self.start_perform("one", [step.id]), what)
+        if needed:
+            numbers = ", ".join(str(s.number) for s in needed)
+            what += self.say("confirm.needs", numbers=numbers)
+        ids = [s.id for s in needed] + [step.id]
+        self.confirm_then(lambda: self.start_perform("one", ids), what)
+
+    def missing_dependencies(self, step: Step) -> list[Step]:
+        """The steps `step` needs, directly or not, that are not done, in
+        order: doing it for the learner does them first."""
+        missing: dict[str, Step] = {}
+        waiting = list(step.depends_on)
+        while waiting:
+            step_id = waiting.pop()
+            if step_id in missing or self.session.step_status(step_id) == "done":
+                continue
+            needed = self.catalog.step(step_id)
+            missing[step_id] = needed
+            waiting += needed.depends_on
+        return sorted(missing.values(), key=lambda s: s.number)
 
     def action_perform_all(self) -> None:
         """Performs every step of the lab not done yet."""

@@ -142,6 +142,7 @@ class StartScreen(Speaks, Screen[None]):
             with Horizontal(id="start-buttons"):
                 yield Button(id="start-button", variant="primary", compact=True)
                 yield Button(id="quit-button", compact=True)
+            yield Static(id="start-status")
             yield Label(id="sessions-label", classes="panel-title")
             yield OptionList(id="sessions")
         yield Footer(compact=True)
@@ -258,7 +259,7 @@ class StartScreen(Speaks, Screen[None]):
             self.notify(self.say("start.bad-participant"), severity="error")
             return
         if self.connection is not None and self.connection.place == self.place:
-            self.open_session(self.connection)
+            self.begin_opening(self.connection)
             return
         self.start_when_connected = True
         self.connect(again=self.connect_error is not None)
@@ -326,6 +327,12 @@ class StartScreen(Speaks, Screen[None]):
     def reach(self, place: Place) -> None:
         self.post_message(self.Connected(self.guide.engine.connect(place)))
 
+    def begin_opening(self, connection: Connection) -> None:
+        """Opens the session in a worker, saying so meanwhile: reconciling
+        with a real account takes a while."""
+        self.query_one("#start-status", Static).update(self.say("start.opening"))
+        self.open_session(connection)
+
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def open_session(self, connection: Connection) -> None:
         participant = self.query_one("#participant", Input).value.strip() or None
@@ -369,13 +376,16 @@ class StartScreen(Speaks, Screen[None]):
                 )
             )
             return
-        self.open_session(self.connection)
+        self.begin_opening(self.connection)
 
     def on_start_screen_opened(self, message: Opened) -> None:
+        self.query_one("#start-status", Static).update("")
         self.expected_account = None
         self.guide.open_lab(message.session, message.connection)
 
     def worker_ended(self, worker: Worker[object]) -> None:
+        if worker.group == "open" and worker.state != WorkerState.SUCCESS:
+            self.query_one("#start-status", Static).update("")
         if worker.group == "connect" and worker.state == WorkerState.ERROR:
             self.start_when_connected = False
             self.connect_error = str(worker.error)
