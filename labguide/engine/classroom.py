@@ -25,7 +25,7 @@ target groups; load balancers         400         1            2 / 2 / 2
 SNS topics; subscriptions             100         1            2 / 2 / 4
 alarms (by the lab's prefix)          100         1            1 / 1 / 2
 log groups (ListLogGroups)            1000        2            1 / 1 / 1
-CloudTrail, one lookup per event      50          1 per event  5 / 5 / 20
+CloudTrail, one lookup per event      50          new only     5 / 5 / 5
 Backup vaults, plans, jobs            1000        1            3 / 3 / 3
 IAM roles (with policies, tags)       1000        2            1 / 1 / 1
 IAM instance profiles                 1000        1            1 / 1 / 1
@@ -34,10 +34,13 @@ Run Command history since last time   50          0            1 / 1 / 1
 re-reads of the oldest details        -           -            2 / 2 / 2
 ====================================  ==========  ===========  ==============
 
-That is 31 calls for 3 and for 30 participants, and about 53 for 200 (the
-tagging API, route tables and CloudTrail's 50-event pages grow by pages past
-50 participants; the rest stays within one page up to 200). Nothing is asked
-per participant.
+That is 31 calls for 3 and for 30 participants, and 42 for 200: past about
+50 participants the tagging API, the route tables, the groups, topics,
+subscriptions and alarms take a second page or more; the rest stays within
+one page up to 200. Nothing is asked per participant. CloudTrail counts one
+page per event name because a refresh asks only for the events since the
+previous one (`TRAIL_DELIVERY_SECONDS` back); the first refresh pages
+through the whole look-back (4 pages per name for 200 labs).
 
 Four things AWS only answers per resource: a target group's health, a load
 balancer's listeners, a log group's events and a backup plan's rules,
@@ -66,7 +69,6 @@ import functools
 import json
 import logging
 import os
-import re
 import tempfile
 import threading
 import time
@@ -111,6 +113,8 @@ health may still change without anything else changing."""
 WORKERS = 8
 """Participants evaluated at once (the web check waits on HTTP)."""
 SSM_IDS_PER_CALL = 50
+TRAIL_DELIVERY_SECONDS = 20 * 60.0
+"""CloudTrail delivers events within 15 minutes; later ones are asked again."""
 
 # Largest pages AWS allows, per operation.
 PAGE_SIZES = {
@@ -212,13 +216,19 @@ class Snapshot:
     def participants(self, tag_key: str) -> list[str]:
         """The participant tags found on the lab's resources, sorted."""
         found: set[str] = set()
+        # Terminated instances stay listed for an hour after a teardown.
+        alive = [
+            i
+            for i in self.instances.values()
+            if i["State"]["Name"] not in ("shutting-down", "terminated")
+        ]
         for items in (
             self.vpcs,
             self.subnets,
             self.gateways,
             self.security_groups,
             self.templates,
-            list(self.instances.values()),
+            alive,
             self.groups,
         ):
             for item in items:
@@ -256,6 +266,8 @@ class ClassMemory:
     online: dict[str, dict[str, Any]] = field(default_factory=dict)
     commands: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     """instance id -> (command id, requested at, status) of its newest command."""
+    events: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """CloudTrail events seen, by event name and event id."""
     last_refresh: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -473,10 +485,12 @@ class _Reader:
         try:
             token: str | None = None
             while True:
-                request: dict[str, Any] = {"limit": LIST_LOG_GROUPS_PAGE}
-                if re.fullmatch(r"[A-Za-z0-9_-]+", prefix):
-                    # A pattern is a regular expression; `^` anchors it.
-                    request["logGroupNamePattern"] = "^" + prefix
+                # The pattern matches anywhere in a name: the prefix is
+                # checked below.
+                request: dict[str, Any] = {
+                    "limit": LIST_LOG_GROUPS_PAGE,
+                    "logGroupNamePattern": prefix,
+                }
                 if token:
                     request["nextToken"] = token
                 page = logs.list_log_groups(**request)
@@ -500,24 +514,44 @@ class _Reader:
         return found
 
     def _events(self, now: float) -> dict[str, list[dict[str, Any]]]:
+        """The article's events within the look-back, newest first. Events
+        seen before are kept: a refresh asks only for those since the last
+        one (less CloudTrail's delivery delay), so LookupEvents' 50-event
+        pages and its 2 calls a second do not grow with the class."""
         params = parameters_of(self.catalog, CloudTrailParams, None)
         since = dt.datetime.fromtimestamp(now, dt.UTC) - dt.timedelta(
             hours=params.lookback_hours
         )
-        return {
-            name: list(
-                _pages(
-                    self.clients.cloudtrail,
-                    "lookup_events",
-                    "Events",
-                    LookupAttributes=[
-                        {"AttributeKey": "EventName", "AttributeValue": name}
-                    ],
-                    StartTime=since,
-                )
+        memory = self.memory
+        start = since
+        if memory.last_refresh is not None:
+            start = max(
+                since,
+                dt.datetime.fromtimestamp(
+                    memory.last_refresh - TRAIL_DELIVERY_SECONDS, dt.UTC
+                ),
             )
-            for name in params.events
-        }
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name in params.events:
+            fresh = _pages(
+                self.clients.cloudtrail,
+                "lookup_events",
+                "Events",
+                LookupAttributes=[
+                    {"AttributeKey": "EventName", "AttributeValue": name}
+                ],
+                StartTime=start,
+            )
+            with memory.lock:
+                known = memory.events.setdefault(name, {})
+                for event in fresh:
+                    known[str(event["EventId"])] = event
+                for event_id in [i for i, e in known.items() if e["EventTime"] < since]:
+                    del known[event_id]
+                found[name] = sorted(
+                    known.values(), key=lambda e: e["EventTime"], reverse=True
+                )
+        return found
 
     def _roles(self) -> dict[str, dict[str, Any]]:
         roles = _pages(
@@ -753,15 +787,27 @@ class _EC2(_Service):
     @_emulated
     def describe_launch_template_versions(self, **kwargs: Any) -> dict[str, Any]:
         self.snapshot.raise_if_failed("default_versions")
-        template = kwargs.get("LaunchTemplateId")
-        if set(kwargs) != {"LaunchTemplateId", "Versions"} or kwargs["Versions"] != [
-            "$Default"
-        ]:
+        template = str(kwargs.get("LaunchTemplateId"))
+        versions = kwargs.get("Versions", [])
+        if set(kwargs) != {"LaunchTemplateId", "Versions"} or len(versions) != 1:
             raise _Miss(str(kwargs))
-        version = self.snapshot.default_versions.get(str(template))
-        if version is None:
-            raise _Miss(str(template))
-        return {"LaunchTemplateVersions": [version]}
+        default = self.snapshot.default_versions.get(template)
+        if default is not None and versions[0] in (
+            "$Default",
+            str(default.get("VersionNumber")),
+        ):
+            return {"LaunchTemplateVersions": [default]}
+        if not str(versions[0]).isdigit():
+            raise _Miss(str(kwargs))
+        # A numbered version never changes once made.
+        return self.owner.detail(
+            "ec2",
+            "describe_launch_template_versions",
+            kwargs,
+            "",
+            False,
+            lambda answer: bool(answer.get("LaunchTemplateVersions")),
+        )
 
     @_emulated
     def describe_instances(self, **kwargs: Any) -> dict[str, Any]:
@@ -1217,7 +1263,7 @@ class SnapshotClients:
         own = self._services.get(service)
         if own is not None:
             return own
-        return self.live.client(service)
+        return getattr(self.live, service)
 
     def client(self, service: str) -> Any:
         """The client for `service`, as `Clients.client` gives it."""

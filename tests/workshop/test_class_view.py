@@ -34,7 +34,7 @@ def own_verify(workshop: Workshop, tag: str, region: str) -> dict[str, Any]:
 
 def compare(workshop: Workshop, report: ClassReport, region: str) -> None:
     tags = [p.tag for p in report.participants]
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         answers = pool.map(lambda t: own_verify(workshop, t, region), tags)
         theirs = dict(zip(tags, answers, strict=True))
     for progress in report.participants:
