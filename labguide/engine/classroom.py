@@ -113,6 +113,8 @@ health may still change without anything else changing."""
 WORKERS = 8
 """Participants evaluated at once (the web check waits on HTTP)."""
 SSM_IDS_PER_CALL = 50
+EVERY_INSTANCE = "*"
+"""Where a Run Command sent by tags is remembered."""
 TRAIL_DELIVERY_SECONDS = 20 * 60.0
 """CloudTrail delivers events within 15 minutes; later ones are asked again."""
 
@@ -268,6 +270,8 @@ class ClassMemory:
     """instance id -> (command id, requested at, status) of its newest command."""
     events: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """CloudTrail events seen, by event name and event id."""
+    trail_read_at: float | None = None
+    """When CloudTrail was last read in full up to then."""
     last_refresh: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -363,7 +367,12 @@ class _Reader:
         self._source(
             snapshot, "managed_nodes", functools.partial(self._managed_nodes, snapshot)
         )
-        self._source(snapshot, "commands", self._commands, keep=False)
+        self._source(
+            snapshot,
+            "commands",
+            functools.partial(self._commands, snapshot),
+            keep=False,
+        )
         return snapshot
 
     def _source(
@@ -524,33 +533,39 @@ class _Reader:
         )
         memory = self.memory
         start = since
-        if memory.last_refresh is not None:
+        if memory.trail_read_at is not None:
             start = max(
                 since,
                 dt.datetime.fromtimestamp(
-                    memory.last_refresh - TRAIL_DELIVERY_SECONDS, dt.UTC
+                    memory.trail_read_at - TRAIL_DELIVERY_SECONDS, dt.UTC
                 ),
             )
-        found: dict[str, list[dict[str, Any]]] = {}
-        for name in params.events:
-            fresh = _pages(
-                self.clients.cloudtrail,
-                "lookup_events",
-                "Events",
-                LookupAttributes=[
-                    {"AttributeKey": "EventName", "AttributeValue": name}
-                ],
-                StartTime=start,
+        fresh = {
+            name: list(
+                _pages(
+                    self.clients.cloudtrail,
+                    "lookup_events",
+                    "Events",
+                    LookupAttributes=[
+                        {"AttributeKey": "EventName", "AttributeValue": name}
+                    ],
+                    StartTime=start,
+                )
             )
-            with memory.lock:
+            for name in params.events
+        }
+        found: dict[str, list[dict[str, Any]]] = {}
+        with memory.lock:
+            for name, events in fresh.items():
                 known = memory.events.setdefault(name, {})
-                for event in fresh:
-                    known[str(event["EventId"])] = event
+                known.update((str(e["EventId"]), e) for e in events)
                 for event_id in [i for i, e in known.items() if e["EventTime"] < since]:
                     del known[event_id]
                 found[name] = sorted(
                     known.values(), key=lambda e: e["EventTime"], reverse=True
                 )
+            # Only a complete read lets the next one ask for less.
+            memory.trail_read_at = now
         return found
 
     def _roles(self) -> dict[str, dict[str, Any]]:
@@ -613,27 +628,34 @@ class _Reader:
         with memory.lock:
             return {**memory.online, **offline}
 
-    def _commands(self) -> None:
+    def _commands(self, snapshot: Snapshot) -> None:
         """Remembers each instance's newest Run Command: a command (nginx
         stopped or started) changes target health without changing any
-        resource."""
+        resource. One sent by tags, not ids, counts for every instance."""
         memory = self.memory
         since = (memory.last_refresh or time.time()) - 3600.0
         after = dt.datetime.fromtimestamp(since, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        commands = _pages(
-            self.clients.ssm,
-            "list_commands",
-            "Commands",
-            Filters=[{"key": "InvokedAfter", "value": after}],
+        commands = list(
+            _pages(
+                self.clients.ssm,
+                "list_commands",
+                "Commands",
+                Filters=[{"key": "InvokedAfter", "value": after}],
+            )
         )
         with memory.lock:
+            for instance_id in list(memory.commands):
+                if instance_id != EVERY_INSTANCE and (
+                    instance_id not in snapshot.instances
+                ):
+                    del memory.commands[instance_id]
             for command in commands:
                 requested = command.get("RequestedDateTime")
                 at = (
                     requested.timestamp() if isinstance(requested, dt.datetime) else 0.0
                 )
                 mark = (str(command["CommandId"]), at, str(command.get("Status", "")))
-                for instance_id in command.get("InstanceIds", []) or []:
+                for instance_id in command.get("InstanceIds") or [EVERY_INSTANCE]:
                     known = memory.commands.get(instance_id)
                     if known is None or (known[1], known[0]) <= (at, mark[0]):
                         memory.commands[instance_id] = mark
@@ -1328,6 +1350,9 @@ class SnapshotClients:
         members = []
         with self.memory.lock:
             commands = dict(self.memory.commands)
+        by_tags = commands.get(EVERY_INSTANCE)
+        if by_tags and now - by_tags[1] < SETTLE_SECONDS:
+            volatile = True
         for group in self._groups_by_target.get(target_group_arn, []):
             for member in group.get("Instances", []):
                 instance_id = member["InstanceId"]
@@ -1355,7 +1380,7 @@ class SnapshotClients:
             [b["State"], b.get("SecurityGroups"), b.get("AvailabilityZones")]
             for b in balancers
         ]
-        return _canonical([target_group, shown, members]), young, volatile
+        return _canonical([target_group, shown, members, by_tags]), young, volatile
 
     # The answers kept between refreshes.
 
