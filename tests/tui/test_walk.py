@@ -282,3 +282,47 @@ async def test_a_profile_without_credentials_shows_the_fix_not_a_traceback(
         start = app.screen
         assert isinstance(start, StartScreen)
         assert "No AWS credentials" in str(start.query_one("#identity").render())
+
+
+async def test_done_by_hand_the_checks_decide_and_a_step_brings_what_it_needs(
+    guide: Guide, catalog: Catalog
+) -> None:
+    app = guide("byhand")
+    async with app.run_test(size=(100, 30)) as pilot:
+        lab = await open_lab(pilot)
+        first = catalog.steps[0]
+
+        # Nothing was made in the console: the checks say the step is not done.
+        await pilot.press("m")
+        await until(pilot, lambda: not lab.performing)
+        assert lab.session.step_status(first.id) != "done"
+        assert lab.check_results[first.checks[0]].status == "failed"
+        assert prompt(lab, "#steps", first.id)[0] in "≈✘"
+
+        # Doing a later step for the learner does the steps it needs first.
+        group = catalog.step("asg")
+        steps = lab.query_one("#steps", OptionList)
+        steps.focus()
+        steps.highlighted = steps.get_option_index(group.id)
+        await settle(pilot)
+        assert "needs step(s) 1, 2, 3, 4, 5" in str(lab.query_one("#guidance").render())
+        await pilot.press("d")
+        await until(pilot, lambda: not lab.performing)
+        needed = {first.id, group.id}
+        waiting = list(group.depends_on)
+        while waiting:
+            step = catalog.step(waiting.pop())
+            needed.add(step.id)
+            waiting += step.depends_on
+        done = {s.id for s in catalog.steps if lab.session.step_status(s.id) == "done"}
+        assert done == needed
+
+        # A step that makes nothing, said to be done by hand: the checks agree.
+        manual = catalog.step("session-manager")
+        steps.highlighted = steps.get_option_index(manual.id)
+        await settle(pilot)
+        await pilot.press("m")
+        await until(pilot, lambda: not lab.performing)
+        assert lab.session.step_status(manual.id) == "done"
+        assert all(lab.check_results[c].status == "passed" for c in manual.checks)
+        assert statuses(lab)["session-manager"] == "passed"

@@ -460,11 +460,7 @@ class LabScreen(Speaks, Screen[None]):
         if status == "drifted":
             return Content.styled(say("guide.drifted"), "$text-error")
         if status == "not-started":
-            missing = [
-                self.catalog.step(d).number
-                for d in step.depends_on
-                if self.session.step_status(d) != "done"
-            ]
+            missing = [s.number for s in self.missing_dependencies(step)]
             if missing:
                 numbers = ", ".join(str(n) for n in missing)
                 return Content(say("guide.needs", numbers=numbers))
