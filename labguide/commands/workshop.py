@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labguide.commands.options import add_target_options
 from labguide.errors import LabguideError
 
 if TYPE_CHECKING:
@@ -70,7 +69,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--output", help="export folder (default: class-reports)")
     parser.add_argument("--language", choices=("ja", "en"), default="en")
-    add_target_options(parser)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    where = parser.add_argument_group("where the class runs")
+    where.add_argument(
+        "--aws",
+        action="store_true",
+        help="use AWS (the credential chain, AWS_* variables and AWS_ENDPOINT_URL) "
+        "instead of the built-in sandbox",
+    )
+    where.add_argument("--profile", help="AWS profile name (with --aws)")
+    where.add_argument("--region", help="region (default: the lab's, or the profile's)")
+    where.add_argument(
+        "--participant",
+        help="the participant to drill or tear down (`_solo`: a single learner)",
+    )
+    where.add_argument("--catalog", help="a catalog other than the bundled steps.yaml")
     parser.set_defaults(handler=run_class)
 
 
@@ -100,21 +113,15 @@ def run_class(args: argparse.Namespace) -> int:
 
 def open_class(args: argparse.Namespace) -> ClassView:
     """The class view the options describe."""
-    from labguide.aws.clients import Clients
     from labguide.commands.options import load_catalog_for, resolve_target, settings_for
     from labguide.engine.classroom import ClassView
-    from labguide.locations import state_dir
 
     catalog = load_catalog_for(args)
     target = resolve_target(args, catalog)
     settings = settings_for(target)
-    sessions = state_dir()
-    return ClassView(
+    return ClassView.open(
         catalog,
-        Clients(target),
-        account_label="sandbox" if target.is_sandbox else None,
-        ledger_dir=sessions.parent / "classes",
-        session_dir=sessions,
+        target,
         poll_seconds=settings.poll_seconds,
         wait_seconds=settings.wait_seconds,
     )

@@ -83,6 +83,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from labguide.aws.clients import Clients, Identity
 from labguide.aws.errors import explain
+from labguide.aws.target import Target
 from labguide.catalog.models import Catalog, Language
 from labguide.catalog.naming import parameters_of
 from labguide.catalog.parameters import CloudTrailParams
@@ -1600,6 +1601,36 @@ class ClassView:
         self._refresh_lock = threading.Lock()
         self.last: ClassReport | None = None
         self._facade: SnapshotClients | None = None
+
+    @classmethod
+    def open(
+        cls,
+        catalog: Catalog,
+        target: Target,
+        poll_seconds: float = 5.0,
+        wait_seconds: float = 600.0,
+    ) -> ClassView:
+        """The class view of a target, keeping its files where labguide keeps
+        sessions (as `labguide class` and the guide open it).
+
+        Args:
+            catalog: the lab catalog.
+            target: the account (or the sandbox) and region.
+            poll_seconds: sleep between polls during a teardown.
+            wait_seconds: the longest a teardown waits for AWS.
+        """
+        from labguide.locations import state_dir
+
+        sessions = state_dir()
+        return cls(
+            catalog,
+            Clients(target),
+            account_label="sandbox" if target.is_sandbox else None,
+            ledger_dir=sessions.parent / "classes",
+            session_dir=sessions,
+            poll_seconds=poll_seconds,
+            wait_seconds=wait_seconds,
+        )
 
     @property
     def identity(self) -> Identity:
