@@ -99,6 +99,7 @@ from labguide.engine.session import (
     GoalResult,
     LabSession,
     combine,
+    validate_region,
 )
 from labguide.engine.state import SessionState, StepState, StepStatus, session_key
 from labguide.engine.teardown import TeardownResult, inventory
@@ -1573,6 +1574,9 @@ class ClassView:
         poll_seconds: sleep between polls during a teardown.
         wait_seconds: the longest a teardown waits for AWS.
         workers: participants evaluated at once.
+
+    Raises:
+        LabguideError: the region is outside the lab's guardrail.
     """
 
     def __init__(
@@ -1587,6 +1591,7 @@ class ClassView:
         wait_seconds: float = 600.0,
         workers: int = WORKERS,
     ) -> None:
+        validate_region(catalog, clients.target.region)
         self.catalog = catalog
         self.clients = clients
         self.account_label = account_label

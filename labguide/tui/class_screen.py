@@ -217,6 +217,8 @@ class ClassScreen(Screen[None]):
         self.language: Language = language
         self.export_dir = export_dir or Path("class-reports")
         self.report: ClassReport | None = None
+        self.reading = False
+        """Whether a refresh is under way (a slow one is not piled upon)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="class"):
@@ -239,15 +241,19 @@ class ClassScreen(Screen[None]):
     # Reading
 
     def action_refresh_class(self) -> None:
-        """Reads the class again (in a worker)."""
+        """Reads the class again (in a worker), unless a read is under way."""
+        if self.reading:
+            return
+        self.reading = True
         self._refresh()
 
-    @work(thread=True, exclusive=True, group="class-refresh", exit_on_error=False)
+    @work(thread=True, group="class-refresh", exit_on_error=False)
     def _refresh(self) -> None:
         self.post_message(self.Refreshed(self.source.refresh()))
 
     @on(Refreshed)
     def refreshed(self, message: Refreshed) -> None:
+        self.reading = False
         self.show(message.report)
 
     def show(self, report: ClassReport) -> None:
@@ -426,6 +432,8 @@ class ClassScreen(Screen[None]):
         """One place for every worker's failure: a line, never a traceback."""
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
+        if event.worker.group == "class-refresh":
+            self.reading = False
         error = event.worker.error
         fix = getattr(error, "fix", None)
         text = str(getattr(error, "message", None) or error) or type(error).__name__

@@ -8,6 +8,7 @@ import pytest
 from labguide.aws.clients import Clients
 from labguide.catalog.models import Catalog
 from labguide.engine.actions import auto_scaling, launch_template
+from labguide.engine.classroom import ClassView
 from labguide.engine.context import LabContext
 from labguide.engine.session import LabSession
 from labguide.errors import LabguideError
@@ -31,6 +32,13 @@ def test_a_session_outside_the_allowed_regions_is_refused(
         LabSession.open(
             workshop.catalog, clients, workshop.home / "s", participant=participant
         )
+    assert clients.total_calls == 0
+
+
+def test_a_class_outside_the_allowed_regions_is_refused(workshop: Workshop) -> None:
+    clients = Clients(workshop.sandbox.target("sa-east-1"))
+    with pytest.raises(LabguideError, match="not one this lab allows"):
+        ClassView(workshop.catalog, clients)
     assert clients.total_calls == 0
 
 
