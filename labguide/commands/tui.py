@@ -5,13 +5,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import shlex
 import sys
 
 from labguide.errors import LabguideError
-
-LOG_FILE = "labguide.log"
 
 
 def add_guide_options(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +81,8 @@ def open_guide(args: argparse.Namespace) -> int:
         participant=getattr(args, "participant", None),
         email=getattr(args, "email", None),
     )
-    _log_to_file()
+    # The log already goes to its file (labguide.cli): the terminal is the
+    # guide's.
     app = GuideApp(catalog, settings)
     app.run()
     return app.return_code or 0
@@ -104,21 +102,3 @@ def serve_web(args: argparse.Namespace) -> int:
     )
     server.serve()
     return 0
-
-
-def _log_to_file() -> None:
-    """Sends the log to a file: the terminal belongs to the guide."""
-    from labguide.locations import log_dir
-
-    directory = log_dir()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(directory / LOG_FILE, encoding="utf-8")
-    except OSError:
-        return
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)

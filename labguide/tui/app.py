@@ -124,9 +124,15 @@ class GuideApp(App[None]):
         elif isinstance(error, Cancelled):
             self.notify(self.say("lab.cancelled"), severity="warning")
         else:
+            from labguide.logfile import log_path
+
             log.error("unexpected failure", exc_info=error)
             self.notify(
-                self.say("error.unexpected", error=str(error) or type(error).__name__),
+                self.say(
+                    "error.unexpected",
+                    error=str(error) or type(error).__name__,
+                    log=log_path(),
+                ),
                 severity="error",
                 timeout=15,
             )

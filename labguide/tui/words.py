@@ -470,8 +470,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "error.fix": ("How to fix it:", "対処："),
     "error.close": ("Close", "閉じる"),
     "error.unexpected": (
-        "Something went wrong: {error}. The log has the details.",
-        "予期しないエラー：{error}。詳細はログにあります。",
+        "Something went wrong: {error}. The details are in {log}.",
+        "予期しないエラー：{error}。詳細は {log} にあります。",
     ),
     "goal.open-step": ("Open the step (s)", "手順を開く (s)"),
     "goal.open-tip": ("Troubleshoot (t)", "トラブル対応 (t)"),

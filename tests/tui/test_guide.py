@@ -198,3 +198,25 @@ async def test_the_class_view_opens_from_the_palette(
         table = screen.query_one("#class-table")
         rows = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert any("classview" in row for row in rows), rows
+
+
+async def test_a_defect_is_a_notification_pointing_at_the_log_not_a_traceback(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = fake_app(catalog, "en", done=article(catalog))
+
+    def broken(session: Any) -> list[Any]:
+        raise RuntimeError("the engine tripped")
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        lab = await open_lab(pilot)
+        monkeypatch.setattr(app.engine, "instances", broken)
+        lab.open_step("asg")
+        await pilot.press("t")
+        await settle(pilot)
+        messages = [notification.message for notification in app._notifications]
+        assert any(
+            "Something went wrong: the engine tripped" in m and "labguide.log" in m
+            for m in messages
+        ), messages
+        assert app.screen is lab
