@@ -50,10 +50,14 @@ from the snapshot (the target group's settings, its instances and their
 security groups' rules, Run Commands sent to them...), and reads one again
 only when its fingerprint changed, when the answer is not settled yet (a
 target still in its initial checks, an instance younger than ten minutes, a
-log group still empty), and, to catch what no fingerprint shows (nginx
-stopped from a shell), the `SWEEP` oldest answers on every refresh. The first
-refresh reads them all (about seven calls a lab); after that a class whose
-labs are built costs what the table says. Session Manager's inventory
+log group still empty), and, to catch what no fingerprint shows, the `SWEEP`
+oldest answers on every refresh. On AWS even nginx stopped from a shell
+shows soon: the group's ELB health checks mark the instance unhealthy in
+the group's own description, which the fingerprint holds; the sweep is the
+backstop (with 30 labs, about 210 answers, it comes round to each within
+twenty minutes of 10-second refreshes). The first refresh reads them
+all (about seven calls a lab); after that a class whose labs are built costs
+what the table says, plus one call for each lab whose answers changed. Session Manager's inventory
 (DescribeInstanceInformation, 50 a page) is handled the same way: the nodes
 seen online are remembered, and each refresh asks only for the nodes that
 are not online, plus any running instance not seen online yet.
