@@ -50,8 +50,11 @@ def hourly_cost(catalog: Catalog, state: SessionState) -> float:
             kind = resource.get("kind")
             if kind == "load-balancer":
                 total += _load_balancer_hour(catalog)
-            elif kind == "instance":
-                total += _instance_hour(catalog)
+            elif kind == "auto-scaling-group":
+                # The group keeps its desired instances running, whether or
+                # not they had launched when the session last looked.
+                group = parameters_of(catalog, AutoScalingParams, None)
+                total += group.desired_capacity * _instance_hour(catalog)
             elif kind == "alarm":
                 total += costs.alarm_month / HOURS_PER_MONTH
     return total

@@ -531,6 +531,7 @@ def _complete(step: Step, found: list[Resource]) -> bool:
         "create-load-balancer": {"load-balancer", "listener"},
         "create-alarm": {"sns-topic", "alarm"},
         "create-backup-plan": {"iam-role", "backup-vault", "backup-plan"},
+        "create-log-groups": {"log-group"},
     }.get(step.action)
     return expected is None or expected <= kinds
 

@@ -47,6 +47,7 @@ ORDER = (
     "instance-profile",
     "iam-role",
     "log-group",
+    "agent-log-group",
     "security-group",
     "route-table",
     "internet-gateway",
@@ -152,7 +153,7 @@ def tear_down(
     result = TeardownResult()
     for resource in plan:
         ctx.check_cancelled()
-        if resource.kind == "log-group" and keep_logs:
+        if resource.kind in ("log-group", "agent-log-group") and keep_logs:
             continue
         delete = DELETERS.get(resource.kind)
         if delete is None:
@@ -171,7 +172,9 @@ def tear_down(
             )
         )
     result.left = [
-        r for r in inventory(ctx) if not (r.kind == "log-group" and keep_logs)
+        r
+        for r in inventory(ctx)
+        if not (r.kind in ("log-group", "agent-log-group") and keep_logs)
     ]
     return result
 
@@ -417,6 +420,10 @@ DELETERS: dict[str, Callable[[LabContext, Resource], None]] = {
     "instance-profile": _delete_profile,
     "iam-role": _delete_role,
     "log-group": lambda ctx, r: _ignore_missing(
+        lambda: ctx.clients.logs.delete_log_group(logGroupName=r.id),
+        "ResourceNotFoundException",
+    ),
+    "agent-log-group": lambda ctx, r: _ignore_missing(
         lambda: ctx.clients.logs.delete_log_group(logGroupName=r.id),
         "ResourceNotFoundException",
     ),
