@@ -45,6 +45,9 @@ from labguide.sandbox.world import World, iam
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
+TICK_GAP = 0.02
+"""Real seconds a tick stays fresh for reads while time runs (a scale above
+0): far below the shortest scaled wait a lab sees."""
 
 _STATUS_TEXT = {
     200: "OK",
@@ -93,6 +96,9 @@ class SandboxApp:
         self.on_stop = on_stop
         self.lock = threading.RLock()
         self.info: dict[str, Any] = {}
+        self._stale = True
+        """Whether anything changed since the last tick (see `tick_if_due`)."""
+        self._ticked = 0.0
 
     @property
     def context(self) -> Context:
@@ -106,6 +112,23 @@ class SandboxApp:
             advance_commands(self.context)
         except Exception:  # noqa: BLE001 - a world bug must not take the API down
             log.exception("the lab world failed to advance")
+        self._stale = False
+        self._ticked = time.monotonic()
+
+    def tick_if_due(self) -> None:
+        """Ticks before answering, unless the world cannot have moved since
+        the last tick: nothing changed, and either time stands still (a scale
+        of 0) or the last tick is less than TICK_GAP old. A tick looks at
+        every target and instance, so a class of two hundred labs would
+        otherwise pay it for each of the class view's reads (lock held)."""
+        recent = time.monotonic() - self._ticked < TICK_GAP
+        if self._stale or (self.world.clock.scale > 0 and not recent):
+            self.tick()
+
+    def changed(self) -> None:
+        """Notes a change: the next answer ticks first, and it is saved."""
+        self._stale = True
+        self.on_change()
 
     # -- WSGI ---------------------------------------------------------------
 
@@ -131,7 +154,7 @@ class SandboxApp:
         if call is None:
             host = environ.get("HTTP_HOST", "")
             with self.lock:
-                self.tick()
+                self.tick_if_due()
                 page = self.world.request(
                     host,
                     environ.get("REQUEST_METHOD", "GET"),
@@ -145,7 +168,7 @@ class SandboxApp:
                     environ.get("HTTP_USER_AGENT", "-"),
                 )
                 if page is not None:
-                    self.on_change()
+                    self.changed()
             if page is not None:
                 status, headers, content = page
                 return _respond(start_response, status, headers, content)
@@ -176,7 +199,7 @@ class SandboxApp:
             raise ConnectionAbortedError("fault: connection dropped")
 
         with self.lock:
-            self.tick()
+            self.tick_if_due()
             if fault == "throttle":
                 status, headers, content = throttled(call)
             elif fault == "error":
@@ -209,8 +232,8 @@ class SandboxApp:
                 # A read changes nothing the world derives from, and every
                 # call is answered after a tick: only a change needs one now
                 # (with thirty labs a tick is most of a call's cost).
+                self.changed()
                 self.tick()
-                self.on_change()
         header_map = {k: v for k, v in headers if k.lower() != "content-length"}
         return _respond(start_response, status, header_map, content)
 
@@ -288,11 +311,11 @@ class SandboxApp:
         if path == "/time-scale":
             if method == "POST":
                 self.world.clock = Clock(float(data["scale"]))
-                self.on_change()
+                self.changed()
             return 200, {"time_scale": self.world.clock.scale}
         if path == "/confirm-email" and method == "POST":
             confirmed = self.world.confirm(data.get("topic_arn"), data.get("endpoint"))
-            self.on_change()
+            self.changed()
             return 200, {"confirmed": confirmed}
         if path == "/outbox":
             return 200, {
@@ -323,7 +346,7 @@ class SandboxApp:
                     raise ValueError("state is one of running, stopped, failing")
                 guest.nginx_override = state
                 guest.nginx_changed = self.world.clock.now()
-                self.on_change()
+                self.changed()
             return 200, {
                 "nginx": guest.nginx_state(self.world.clock, self.world.clock.now())
             }

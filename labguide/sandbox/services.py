@@ -1170,6 +1170,21 @@ def delete_vpc(context: Context, call: Call) -> Response | None:
     return None
 
 
+def _named_balancer(context: Context, call: Call, body: bytes) -> bytes:
+    """The world gives a new load balancer its DNS name (with AWS's number)
+    when it first sees it; it sees it now, so that the answer carries the
+    name that resolves, as AWS's does, not moto's first one."""
+    found = re.search(rb"<LoadBalancerArn>([^<]+)</LoadBalancerArn>", body)
+    if found is None:
+        return body
+    context.world.tick()
+    balancer = backend("elbv2", call.region).load_balancers.get(found.group(1).decode())
+    if balancer is None:
+        return body
+    name = f"<DNSName>{balancer.dns_name}</DNSName>".encode()
+    return re.sub(rb"<DNSName>[^<]*</DNSName>", name, body, count=1)
+
+
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("ssm", "DescribeInstanceInformation"): describe_instance_information,
     ("ssm", "SendCommand"): send_command,
@@ -1204,7 +1219,10 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 
 def after_moto(context: Context, call: Call, status: int, body: bytes) -> bytes:
     """Adjusts moto's answer where AWS's differs: e-mail subscriptions show
-    as pending until the learner confirms them."""
+    as pending until the learner confirms them, and a new load balancer's
+    DNS name is the one it keeps."""
+    if (call.service, call.action, status) == ("elbv2", "CreateLoadBalancer", 200):
+        return _named_balancer(context, call, body)
     if call.service != "sns" or status != 200:
         return body
     if call.action == "Unsubscribe":

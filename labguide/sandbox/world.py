@@ -15,6 +15,7 @@ API call and by a background timer, always under the sandbox's lock.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -37,6 +38,19 @@ from labguide.sandbox.guest import (
 )
 
 log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A CIDR block, parsed once: health checks test them on every tick."""
+    return ipaddress.ip_network(cidr)
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An IP address, parsed once (see `_network`)."""
+    return ipaddress.ip_address(address)
+
 
 SSM_POLICIES = ("AmazonSSMManagedInstanceCore", "AmazonEC2RoleforSSM")
 AGENT_POLICIES = (
@@ -535,9 +549,9 @@ class World:
         """Whether the instance's security groups let the balancer in on `port`."""
         ec2 = backend("ec2", self.guests[instance.id].region)
         sources = set(balancer.security_groups)
-        networks = [
-            ipaddress.ip_network(subnet.cidr_block) for subnet in balancer.subnets
-        ] or [ipaddress.ip_network("10.0.0.0/8")]
+        networks = [_network(subnet.cidr_block) for subnet in balancer.subnets] or [
+            _network("10.0.0.0/8")
+        ]
         for group in instance.security_groups:
             current = ec2.get_security_group_from_id(group.id) or group
             for rule in current.ingress_rules:
@@ -551,7 +565,7 @@ class World:
                     return True
                 cidr = rule.ip_range.get("CidrIp") if rule.ip_range else None
                 if cidr and all(
-                    net.subnet_of(ipaddress.ip_network(cidr))  # type: ignore[arg-type]
+                    net.subnet_of(_network(cidr))  # type: ignore[arg-type]
                     for net in networks
                 ):
                     return True
@@ -1063,15 +1077,11 @@ def _balancer_address(balancer: Any, guest: Guest) -> str:
     """The load balancer node's private address in the target's subnet."""
     network = next(
         (
-            ipaddress.ip_network(s.cidr_block)
+            _network(s.cidr_block)
             for s in balancer.subnets
-            if guest.private_ip
-            and ipaddress.ip_address(guest.private_ip)
-            in ipaddress.ip_network(s.cidr_block)
+            if guest.private_ip and _address(guest.private_ip) in _network(s.cidr_block)
         ),
-        ipaddress.ip_network(balancer.subnets[0].cidr_block)
-        if balancer.subnets
-        else None,
+        _network(balancer.subnets[0].cidr_block) if balancer.subnets else None,
     )
     if network is None:
         return "10.0.0.10"
