@@ -15,6 +15,7 @@ import random
 import sys
 import tempfile
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def count_faults(sandbox: Sandbox) -> Counter[str]:
         struck[kind or "none"] += 1
         return kind
 
-    injector.draw = counted  # type: ignore[method-assign]
+    injector.draw = counted
     return struck
 
 
@@ -98,7 +99,7 @@ def run_once(
             sandbox.set_faults(NO_FAULTS)
             outcome["census"] = census(client, catalog, participant)
 
-            sandbox.set_faults(Faults(**{**faults.as_dict(), "seed": seed + RUNS}))
+            sandbox.set_faults(replace(faults, seed=seed + RUNS))
             teardown = session.teardown()
             outcome["teardown_errors"] = teardown.errors
             outcome["teardown_left"] = [r.to_dict() for r in teardown.left]

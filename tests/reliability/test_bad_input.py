@@ -99,7 +99,7 @@ class Case:
     name: str
     args: Callable[[Place], list[str]]
     env: Callable[[Place], dict[str, str]] = field(default=lambda place: {})
-    setup: Callable[[Place], None] = field(default=lambda place: None)
+    setup: Callable[[Place], object] = field(default=lambda place: None)
 
 
 def run_all(*extra: str) -> Callable[[Place], list[str]]:
