@@ -20,7 +20,7 @@ import ipaddress
 import json
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -304,6 +304,7 @@ class World:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("clock", None)
+        state.pop("_memo", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -315,14 +316,32 @@ class World:
     def tick(self) -> None:
         """Advances everything time or configuration changed."""
         now = self.clock.now()
-        self._balancers(now)
-        self._instances(now)
-        self._replace_lost_instances()
-        self._health(now)
-        self._ssm(now)
-        self._ship_logs(now)
-        self._subscriptions()
-        self._alarms(now)
+        # A tick looks up instances, instance profiles and balancers for every
+        # target and instance: from indexes built once per tick, it stays
+        # linear in the number of labs (a class of 200 holds 400 instances).
+        self._memo: dict[str, Any] | None = {}
+        try:
+            self._balancers(now)
+            self._instances(now)
+            self._replace_lost_instances()
+            self._health(now)
+            self._ssm(now)
+            self._ship_logs(now)
+            self._subscriptions()
+            self._alarms(now)
+        finally:
+            self._memo = None
+
+    def _memoized(
+        self, key: str, build: Callable[[], dict[Any, Any]]
+    ) -> dict[Any, Any] | None:
+        """This tick's index `key` (built on first use); None outside a tick."""
+        memo = getattr(self, "_memo", None)
+        if memo is None:
+            return None
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]
 
     def _balancers(self, now: float) -> None:
         for region, elbv2 in backends("elbv2"):
@@ -402,6 +421,17 @@ class World:
 
     def instance(self, instance_id: str) -> Any | None:
         """moto's instance, in any region."""
+        index = self._memoized(
+            "instances",
+            lambda: {
+                candidate.id: candidate
+                for _, ec2 in backends("ec2")
+                for reservation in list(ec2.reservations.values())
+                for candidate in reservation.instances
+            },
+        )
+        if index is not None and instance_id in index:
+            return index[instance_id]
         guest = self.guests.get(instance_id)
         regions = [guest.region] if guest else [r for r, _ in backends("ec2")]
         for region in regions:
@@ -415,19 +445,14 @@ class World:
                         return candidate
         return None
 
-    @staticmethod
-    def role_policies(instance: Any) -> set[str]:
+    def role_policies(self, instance: Any) -> set[str]:
         """Names of the managed policies the instance's role carries."""
         profile = getattr(instance, "iam_instance_profile", None) or {}
         arn = profile.get("Arn") if isinstance(profile, dict) else None
         if not arn:
             return set()
-        names: set[str] = set()
-        for candidate in iam().instance_profiles.values():
-            if candidate.arn == arn:
-                for role in candidate.roles:
-                    names.update(p.name for p in role.managed_policies.values())
-        return names
+        index = self._memoized("profiles", _profile_policies)
+        return set((index if index is not None else _profile_policies()).get(arn, ()))
 
     @staticmethod
     def internet_path(instance: Any, ec2: Any) -> tuple[bool, str]:
@@ -479,23 +504,12 @@ class World:
                     if key[1] not in group.targets:
                         del self.health[key]
 
-    @staticmethod
-    def balancer_for(elbv2: Any, group: Any) -> Any | None:
+    def balancer_for(self, elbv2: Any, group: Any) -> Any | None:
         """The load balancer whose listener forwards to the target group."""
-        for balancer in elbv2.load_balancers.values():
-            for listener in balancer.listeners.values():
-                actions = list(listener.default_actions)
-                for rule in getattr(listener, "_rules", {}).values():
-                    actions.extend(getattr(rule, "actions", []))
-                for action in actions:
-                    data = getattr(action, "data", {}) or {}
-                    arns = [data.get("TargetGroupArn")] + [
-                        tg.get("TargetGroupArn")
-                        for tg in data.get("ForwardConfig", {}).get("TargetGroups", [])
-                    ]
-                    if group.arn in arns:
-                        return balancer
-        return None
+        index = self._memoized(f"balancers-{id(elbv2)}", lambda: _forwarding(elbv2))
+        if index is not None:
+            return index.get(group.arn)
+        return _forwarding(elbv2).get(group.arn)
 
     def _advance(
         self, record: TargetHealth, group: Any, balancer: Any, guest: Guest, now: float
@@ -1071,6 +1085,39 @@ class World:
             "pending_emails": len(self.pending_subscriptions),
             "outbox": len(self.outbox),
         }
+
+
+def _forwarding(elbv2: Any) -> dict[str, Any]:
+    """Target group ARN -> the first load balancer whose listener forwards
+    to it (by default action or by rule)."""
+    found: dict[str, Any] = {}
+    for balancer in elbv2.load_balancers.values():
+        for listener in balancer.listeners.values():
+            actions = list(listener.default_actions)
+            for rule in getattr(listener, "_rules", {}).values():
+                actions.extend(getattr(rule, "actions", []))
+            for action in actions:
+                data = getattr(action, "data", {}) or {}
+                arns = [data.get("TargetGroupArn")] + [
+                    tg.get("TargetGroupArn")
+                    for tg in data.get("ForwardConfig", {}).get("TargetGroups", [])
+                ]
+                for arn in arns:
+                    if arn:
+                        found.setdefault(arn, balancer)
+    return found
+
+
+def _profile_policies() -> dict[str, list[str]]:
+    """Instance profile ARN -> the managed policies of its roles, by name."""
+    return {
+        profile.arn: [
+            policy.name
+            for role in profile.roles
+            for policy in role.managed_policies.values()
+        ]
+        for profile in iam().instance_profiles.values()
+    }
 
 
 def _balancer_address(balancer: Any, guest: Guest) -> str:
