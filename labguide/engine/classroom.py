@@ -57,8 +57,9 @@ the group's own description, which the fingerprint holds; the sweep is the
 backstop (with 30 labs, about 210 answers, it comes round to each within
 twenty minutes of 10-second refreshes). The first refresh reads them
 all (about seven calls a lab); after that a class whose labs are built costs
-what the table says, plus one call for each lab whose answers changed. Session Manager's inventory
-(DescribeInstanceInformation, 50 a page) is handled the same way: the nodes
+what the table says, plus one call for each lab whose answers changed.
+Session Manager's inventory (DescribeInstanceInformation, 50 a page) is
+handled the same way: the nodes
 seen online are remembered, and each refresh asks only for the nodes that
 are not online, plus any running instance not seen online yet.
 
