@@ -18,8 +18,12 @@ from textual.worker import Worker, WorkerState
 from labguide.catalog.models import Catalog, Language
 from labguide.errors import LabguideError
 from labguide.tui.engine import Connection, EngineFactory, LiveEngine, Relay, Session
-from labguide.tui.screens import ErrorScreen, HelpScreen, LabScreen, StartScreen
 from labguide.tui.screens._speaks import Speaks
+
+# Only the first screen is imported up front; the others (and the widgets
+# they bring: Markdown, syntax highlighting) when first shown, so that the
+# guide starts about as fast as a bare Textual app.
+from labguide.tui.screens.start import StartScreen
 from labguide.tui.settings import GuideSettings
 from labguide.tui.words import say
 
@@ -84,6 +88,8 @@ class GuideApp(App[None]):
 
     def open_lab(self, session: Session, connection: Connection) -> None:
         """Shows the lab of an open session."""
+        from labguide.tui.screens.lab import LabScreen
+
         self.push_screen(LabScreen(session, connection))
 
     def open_class_view(self, connection: Connection) -> None:
@@ -107,6 +113,8 @@ class GuideApp(App[None]):
 
     def action_help(self) -> None:
         """Shows the help screen."""
+        from labguide.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -117,6 +125,8 @@ class GuideApp(App[None]):
         from labguide.engine.context import Cancelled
 
         if isinstance(error, LabguideError):
+            from labguide.tui.screens.dialogs import ErrorScreen
+
             shown = self.screen
             if isinstance(shown, ErrorScreen) and shown.message == error.message:
                 return
