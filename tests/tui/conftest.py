@@ -35,10 +35,11 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    """The sandbox every test of the guide shares; each test has its own
-    participant, so their labs never meet."""
+    """The sandbox a module's tests of the guide share; each test has its own
+    participant, so their labs never meet. One sandbox runs per process, so
+    it stops when the module ends and leaves the way free for other suites."""
     with Sandbox(time_scale=0) as running:
         yield running
 

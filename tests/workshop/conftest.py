@@ -134,7 +134,9 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-@pytest.fixture(scope="session")
+# Package scope: one sandbox runs per process, so it stops when the workshop
+# tests end and leaves the way free for other suites.
+@pytest.fixture(scope="package")
 def workshop(
     catalog: Catalog, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Workshop]:
