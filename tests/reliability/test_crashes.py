@@ -36,7 +36,7 @@ from .harness import (
     open_session,
 )
 
-POINTS = 22
+POINTS = 20
 SEED = 20260215
 
 
