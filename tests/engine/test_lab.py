@@ -390,20 +390,6 @@ def test_state_file_is_private_and_holds_no_secret(open_session: Opener) -> None
     assert json.loads(text)["steps"]["network"]["status"] == "done"
 
 
-def test_a_log_group_the_agent_made_is_not_the_step_done(
-    catalog: Catalog, open_session: Opener
-) -> None:
-    logs = parameters_of(catalog, LogGroupsParams, None)
-    # The CloudWatch agent creates a missing group itself, untagged.
-    aws("logs").create_log_group(logGroupName=logs.access_log_group)
-
-    session = open_session()
-
-    assert session.step_status("logs") == "not-started"
-    plan = {(r.kind, r.id) for r in session.teardown_plan()}
-    assert ("agent-log-group", logs.access_log_group) in plan
-
-
 def test_the_running_cost_counts_the_groups_instances(
     catalog: Catalog, open_session: Opener
 ) -> None:

