@@ -16,6 +16,7 @@ What a refresh costs, with AWS's page sizes (N participants):
 source                                page size   per lab      N=3 / 30 / 200
 ====================================  ==========  ===========  ==============
 tagging API: ALBs and target groups   100         2            1 / 1 / 4
+tagging API: log groups               100         2            1 / 1 / 4
 VPCs, subnets, gateways, groups       1000        1-2          4 / 4 / 4
 route tables of the lab's VPCs        100         2            1 / 1 / 5
 launch templates; default versions    200         1            2 / 2 / 2
@@ -34,7 +35,7 @@ Run Command history since last time   50          0            1 / 1 / 1
 re-reads of the oldest details        -           -            2 / 2 / 2
 ====================================  ==========  ===========  ==============
 
-That is 31 calls for 3 and for 30 participants, and 42 for 200: past about
+That is 32 calls for 3 and for 30 participants, and 46 for 200: past about
 50 participants the tagging API, the route tables, the groups, topics,
 subscriptions and alarms take a second page or more; the rest stays within
 one page up to 200. Nothing is asked per participant. CloudTrail counts one
@@ -195,6 +196,7 @@ class Snapshot:
 
     taken_at: float
     elb_tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    log_group_tags: dict[str, dict[str, str]] = field(default_factory=dict)
     vpcs: list[dict[str, Any]] = field(default_factory=list)
     subnets: list[dict[str, Any]] = field(default_factory=list)
     gateways: list[dict[str, Any]] = field(default_factory=list)
@@ -320,6 +322,7 @@ class _Reader:
         lab = {"Filters": self.lab_filter}
         sources: list[tuple[str, Callable[[], Any]]] = [
             ("elb_tags", self._elb_tags),
+            ("log_group_tags", self._log_group_tags),
             ("vpcs", _listed(ec2, "describe_vpcs", "Vpcs", **lab)),
             ("subnets", _listed(ec2, "describe_subnets", "Subnets", **lab)),
             (
@@ -402,6 +405,18 @@ class _Reader:
             setattr(snapshot, name, value)
 
     def _elb_tags(self) -> dict[str, dict[str, str]]:
+        return self._tagged(
+            "elasticloadbalancing:loadbalancer", "elasticloadbalancing:targetgroup"
+        )
+
+    def _log_group_tags(self) -> dict[str, dict[str, str]]:
+        # A call of its own: with the balancers' it would pass a page of 100
+        # from 25 labs on.
+        return self._tagged("logs:loggroup")
+
+    def _tagged(self, *kinds: str) -> dict[str, dict[str, str]]:
+        """The tags of every resource of `kinds` that carries the lab's tag,
+        by ARN."""
         keys = self.catalog.lab.tag_keys
         items = _pages(
             self.clients.resourcegroupstaggingapi,
@@ -411,10 +426,7 @@ class _Reader:
             # Pages end at 100 resources or at this many tags, whichever comes
             # first; a lab's resource carries five tags.
             TagsPerPage=500,
-            ResourceTypeFilters=[
-                "elasticloadbalancing:loadbalancer",
-                "elasticloadbalancing:targetgroup",
-            ],
+            ResourceTypeFilters=list(kinds),
         )
         return {str(i["ResourceARN"]): _tags(i) for i in items}
 
@@ -1090,6 +1102,16 @@ class _Logs(_Service):
         return {"logGroups": groups}
 
     @_emulated
+    def list_tags_for_resource(self, **kwargs: Any) -> dict[str, Any]:
+        self.snapshot.raise_if_failed("log_group_tags")
+        arn = str(kwargs.pop("resourceArn", "")).removesuffix(":*")
+        if kwargs or ":log-group:" not in arn:
+            raise _Miss(str(kwargs))
+        # The tagging API listed every group with the lab's tag; one missing
+        # from it lacks that tag, so it is no lab's whatever else it carries.
+        return {"tags": dict(self.snapshot.log_group_tags.get(arn, {}))}
+
+    @_emulated
     def filter_log_events(self, **kwargs: Any) -> dict[str, Any]:
         if set(kwargs) != {"logGroupName", "limit"}:
             raise _Miss(str(kwargs))
@@ -1733,6 +1755,17 @@ class ClassView:
                 (e.fetched_at, k) for k, e in self.memory.entries.items() if e.settled
             )
         return {key for _, key in settled[:SWEEP]}
+
+    def context(self, tag: str) -> LabContext:
+        """A participant's lab read through the last refresh's snapshot: the
+        engine's finds and checks run on it without asking AWS again.
+
+        Raises:
+            LabguideError: nothing has been read yet.
+        """
+        if self._facade is None:
+            raise LabguideError("The class has not been read yet.")
+        return self._context(self._facade, tag)
 
     def _context(self, facade: SnapshotClients, tag: str) -> LabContext:
         """A participant's lab, read through the snapshot."""

@@ -7,7 +7,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from labguide.engine.classroom import ClassReport
+from labguide.catalog.parameters import LogGroupsParams
+from labguide.engine.classroom import ClassReport, ClassView
 from labguide.engine.context import SOLO
 
 from .conftest import ELSEWHERE, OTHER_REGION, Workshop
@@ -84,3 +85,20 @@ def test_each_region_has_its_own_class(workshop: Workshop) -> None:
     there = {p.tag for p in workshop.class_view(OTHER_REGION).refresh().participants}
     assert ELSEWHERE in there and ELSEWHERE not in here
     assert not here & there
+
+
+def test_the_snapshot_answers_as_aws_does(workshop: Workshop, view: ClassView) -> None:
+    """Calls the engine's finds may make, answered from the last refresh
+    (the same answer as AWS's, and no call)."""
+    report = view.refresh()
+    ctx = view.context("p16")
+    calls = view.clients.total_calls
+    name = ctx.params(LogGroupsParams).access_log_group
+    answered = ctx.clients.logs.describe_log_groups(logGroupNamePrefix=name)
+    arn = answered["logGroups"][0]["arn"].removesuffix(":*")
+    tags = ctx.clients.logs.list_tags_for_resource(resourceArn=arn)["tags"]
+    assert ctx.owns(tags)
+    assert view.clients.total_calls == calls
+    live = view.clients.logs.list_tags_for_resource(resourceArn=arn)["tags"]
+    assert tags == live
+    assert report.fallbacks == {}
