@@ -1792,23 +1792,26 @@ class ClassView:
             checks = [check(c) for c in goal.checks]
             goals.append(GoalResult(goal, combine(checks), checks))
         steps: dict[str, str] = {}
+        holds = False
         for step in self.catalog.steps:
-            status = combine([check(c) for c in step.checks])
             action = ACTIONS.get(step.action)
+            creates = action is not None and action.find is not find_nothing
             if step.action == TEARDOWN_ACTION:
-                steps[step.id] = "done" if status == "passed" else "not-started"
-            elif (
-                action is not None
-                and action.find is not find_nothing
-                and not (action.find(ctx))
-            ):
+                # Done once nothing billable is left and no step holds
+                # anything: a lab still listed is not cleaned up.
+                clean = combine([check(c) for c in step.checks]) == "passed"
+                steps[step.id] = "done" if clean and not holds else "not-started"
+            elif creates and action is not None and not action.find(ctx):
                 steps[step.id] = "not-started"
-            elif status == "failed" and any(
+            elif not creates and any(
                 steps.get(d) == "not-started" for d in step.depends_on
             ):
+                # Nothing of its own to find: it starts when what it reads
+                # exists.
                 steps[step.id] = "not-started"
             else:
-                steps[step.id] = _STEP_STATES[status]
+                holds = holds or creates
+                steps[step.id] = _STEP_STATES[combine([check(c) for c in step.checks])]
         return ParticipantProgress(tag, steps, goals)
 
     def _check(self, ctx: LabContext, check_id: str) -> CheckResult:

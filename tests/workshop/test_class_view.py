@@ -76,6 +76,8 @@ def test_a_half_built_lab_shows_where_it_stands(workshop: Workshop) -> None:
     assert progress.steps["security-groups"] == "done"
     assert progress.steps["launch-template"] == "not-started"
     assert progress.steps["session-manager"] == "not-started"
+    assert progress.steps["cloudtrail"] == "not-started"
+    assert progress.steps["cleanup"] == "not-started"
     assert progress.passed == 0
     compare(workshop, report, OTHER_REGION)
 
