@@ -323,6 +323,7 @@ class World:
         try:
             self._balancers(now)
             self._instances(now)
+            self._note_nginx_starts(now)
             self._replace_lost_instances()
             self._health(now)
             self._ssm(now)
@@ -840,18 +841,20 @@ class World:
 
     # -- CloudWatch Logs -----------------------------------------------------
 
+    def _note_nginx_starts(self, now: float) -> None:
+        """Writes nginx's start-up lines once it runs, before anything it
+        serves in this tick, so that its error log stays in time order."""
+        for guest in self.guests.values():
+            if guest.nginx_noted or guest.started_at("nginx") is None:
+                continue
+            if guest.nginx_state(self.clock, now) == "running":
+                guest.note_nginx_start(
+                    guest.launched + self.clock.real(guest.boot.started["nginx"])
+                )
+                guest.nginx_noted = True
+
     def _ship_logs(self, now: float) -> None:
         for guest in self.guests.values():
-            if not guest.nginx_noted:
-                began = guest.started_at("nginx")
-                if (
-                    began is not None
-                    and guest.nginx_state(self.clock, now) == "running"
-                ):
-                    guest.note_nginx_start(
-                        guest.launched + self.clock.real(guest.boot.started["nginx"])
-                    )
-                    guest.nginx_noted = True
             if not guest.agent_running(self.clock, now):
                 continue
             instance = self.instance(guest.instance_id)
@@ -876,7 +879,13 @@ class World:
             entries = [(guest.launched, line) for line in lines]
         done = guest.shipped.get(source.file_path + "|" + source.log_group_name, 0)
         flush = self.clock.real(Timing.LOG_FLUSH)
-        ready = [e for e in entries[done:] if e[0] + flush <= now]
+        # The agent tails the file: lines in the order they were written, up
+        # to the first one not yet flushed.
+        ready: list[tuple[float, str]] = []
+        for entry in entries[done:]:
+            if entry[0] + flush > now:
+                break
+            ready.append(entry)
         if not ready:
             return
         stream = source.log_stream_name.replace("{instance_id}", guest.instance_id)
@@ -889,7 +898,11 @@ class World:
         logs.put_log_events(
             source.log_group_name,
             stream,
-            [{"timestamp": int(at * 1000), "message": line} for at, line in ready],
+            # One PutLogEvents batch must be in time order, as the agent sends it.
+            [
+                {"timestamp": int(at * 1000), "message": line}
+                for at, line in sorted(ready, key=lambda entry: entry[0])
+            ],
         )
         guest.shipped[source.file_path + "|" + source.log_group_name] = done + len(
             ready

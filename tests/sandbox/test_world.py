@@ -255,6 +255,43 @@ def test_nginx_logs_reach_cloudwatch_logs_per_instance(
     )
 
 
+def test_lines_written_out_of_time_order_still_ship_and_the_world_goes_on(
+    lab: Lab, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PutLogEvents refuses a batch out of time order: a line nginx wrote
+    after a later-stamped one (a request served before a tick noted nginx's
+    start) must neither stop the world's tick nor the shipping."""
+    logs = lab.client("logs")
+    group = lab.params(LogGroupsParams).error_log_group
+    instance = lab.group_instances()[0]["InstanceId"]
+    wait_for(lambda: logs.filter_log_events(logGroupName=group)["events"])
+    with sandbox.app.lock:
+        guest = sandbox.app.world.guests[instance]
+        now = time.time()
+        guest.error(now, "later", "10.0.1.5", "GET /later HTTP/1.1", "lab")
+        guest.error(now - 5, "sooner", "10.0.1.5", "GET /sooner HTTP/1.1", "lab")
+        sandbox.app.changed()
+
+    def shipped(*words: str) -> dict[str, int]:
+        events = logs.filter_log_events(logGroupName=group, logStreamNames=[instance])
+        return {
+            word: e["timestamp"]
+            for e in events["events"]
+            for word in words
+            if f"{word}, client" in e["message"]
+        }
+
+    stamps = wait_for(lambda: len(found := shipped("later", "sooner")) == 2 and found)
+    assert stamps, "the two lines never reached CloudWatch Logs"
+    assert stamps["sooner"] == stamps["later"] - 5000
+    assert "the lab world failed to advance" not in caplog.text
+    # The world still ticks: lines written afterwards ship too.
+    with sandbox.app.lock:
+        guest.error(time.time(), "after", "10.0.1.5", "GET /after HTTP/1.1", "lab")
+        sandbox.app.changed()
+    assert wait_for(lambda: shipped("after"))
+
+
 def test_run_command_answers_the_troubleshooting_commands(lab: Lab) -> None:
     instance = lab.group_instances()[0]
     result = run_command(
