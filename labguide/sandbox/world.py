@@ -320,16 +320,25 @@ class World:
         # target and instance: from indexes built once per tick, it stays
         # linear in the number of labs (a class of 200 holds 400 instances).
         self._memo: dict[str, Any] | None = {}
+        phases: list[Callable[[], None]] = [
+            lambda: self._balancers(now),
+            lambda: self._instances(now),
+            lambda: self._note_nginx_starts(now),
+            self._replace_lost_instances,
+            lambda: self._health(now),
+            lambda: self._ssm(now),
+            lambda: self._ship_logs(now),
+            self._subscriptions,
+            lambda: self._alarms(now),
+        ]
         try:
-            self._balancers(now)
-            self._instances(now)
-            self._note_nginx_starts(now)
-            self._replace_lost_instances()
-            self._health(now)
-            self._ssm(now)
-            self._ship_logs(now)
-            self._subscriptions()
-            self._alarms(now)
+            # Each part on its own: a fault in one (shipping logs, say) must
+            # not freeze the others (e-mail, alarms) for the rest of the lab.
+            for phase in phases:
+                try:
+                    phase()
+                except Exception:  # noqa: BLE001 - logged; the world goes on
+                    log.exception("a part of the lab world failed to advance")
         finally:
             self._memo = None
 

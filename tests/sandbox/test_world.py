@@ -284,7 +284,7 @@ def test_lines_written_out_of_time_order_still_ship_and_the_world_goes_on(
     stamps = wait_for(lambda: len(found := shipped("later", "sooner")) == 2 and found)
     assert stamps, "the two lines never reached CloudWatch Logs"
     assert stamps["sooner"] == stamps["later"] - 5000
-    assert "the lab world failed to advance" not in caplog.text
+    assert "failed to advance" not in caplog.text
     # The world still ticks: lines written afterwards ship too.
     with sandbox.app.lock:
         guest.error(time.time(), "after", "10.0.1.5", "GET /after HTTP/1.1", "lab")
