@@ -23,7 +23,7 @@ LANGUAGES: tuple[Language, ...] = ("ja", "en")
 class Strict(BaseModel):
     """Base for catalog models: unknown keys are mistakes, not extensions."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Text(Strict):
