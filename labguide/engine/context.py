@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from labguide.aws.clients import Clients
 from labguide.catalog.models import Catalog, Strict
@@ -49,6 +49,10 @@ class LabContext:
     poll_seconds: float = 5.0
     wait_seconds: float = 600.0
     cancel: threading.Event = field(default_factory=threading.Event)
+    trail_events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """CloudTrail events of this lab already found, by event name: history
+    keeps them, so they are not looked up again (LookupEvents allows 2 calls
+    a second per account)."""
 
     @property
     def participant_tag(self) -> str:

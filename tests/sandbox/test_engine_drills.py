@@ -216,3 +216,52 @@ def test_running_the_lab_again_repairs_a_drill(
     assert wait_for(lambda: set(statuses(lab).values()) == {"passed"}, timeout=10), (
         statuses(lab)
     )
+
+
+def test_cloudtrail_goal_finds_the_labs_events_behind_a_page_of_others(
+    session: tuple[Any, Sandbox], catalog: Catalog, tmp_path: Path
+) -> None:
+    """Event history is the account's: in a busy workshop the newest 50
+    PutMetricAlarm events may all be other people's. The goal pages until
+    it finds this lab's, and remembers what it found."""
+    from labguide.aws.clients import Clients
+
+    lab, sandbox = session
+    built(lab, sandbox)
+    cloudwatch = clients(sandbox.target(REGION))("cloudwatch")
+    for index in range(60):
+        cloudwatch.put_metric_alarm(
+            AlarmName=f"someone-else-{index}",
+            MetricName="CPUUtilization",
+            Namespace="AWS/EC2",
+            Statistic="Average",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=90.0,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+    lab.close()
+
+    reader = Clients(sandbox.target(REGION), max_attempts=3)
+    with engine.LabSession.open(
+        catalog,
+        reader,
+        tmp_path / "again",
+        email=EMAIL,
+        poll_seconds=0.05,
+        wait_seconds=5,
+        account_label="sandbox",
+    ) as again:
+        first = {r.goal.id: r for r in again.verify(None)}
+        trail = first["cloudtrail"]
+        assert trail.status == "passed", trail
+        pages = reader.calls["cloudtrail.LookupEvents"]
+        assert pages > len(catalog_events(catalog))  # one name took two pages
+        again.verify(None)
+        assert reader.calls["cloudtrail.LookupEvents"] == pages  # remembered
+
+
+def catalog_events(catalog: Catalog) -> list[str]:
+    from labguide.catalog.parameters import CloudTrailParams
+
+    return list(parameters_of(catalog, CloudTrailParams, None).events)

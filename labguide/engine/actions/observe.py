@@ -9,12 +9,20 @@ it; their checks keep watching while things are pending.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from labguide.aws.errors import endpoint_lacks_api
-from labguide.catalog.parameters import CloudTrailParams
+from labguide.catalog.parameters import (
+    AlarmParams,
+    AutoScalingParams,
+    BackupParams,
+    CloudTrailParams,
+    LaunchTemplateParams,
+    LoadBalancerParams,
+)
 from labguide.engine.actions.auto_scaling import find_group, live_instances
 from labguide.engine.context import LabContext
 from labguide.engine.events import Event
@@ -59,34 +67,85 @@ def confirm_managed_nodes(ctx: LabContext) -> Outcome:
     return outcome
 
 
-def recent_events(ctx: LabContext, name: str) -> list[dict[str, Any]]:
-    """Event history entries called `name` within the catalog's look-back
-    (the newest 50: one page, as LookupEvents allows 2 calls a second).
+TRAIL_PAGES = 10
+"""Pages of event history (50 events each) read per event name before a
+look-up gives up until next time: enough for about 500 labs in one region
+within the look-back, at LookupEvents' 2 calls a second."""
+
+
+def lab_event(ctx: LabContext, name: str) -> dict[str, Any] | None:
+    """The newest event called `name` within the catalog's look-back that
+    concerns this lab, or None. Event history is the account's (in a
+    workshop it holds everyone's), so pages are read until this lab's event
+    turns up; once found, it is remembered.
 
     Raises:
         ClientError: as the endpoint answered (it may lack the API).
     """
+    known = ctx.trail_events.get(name)
+    if known is not None:
+        return known
     params = ctx.params(CloudTrailParams)
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=params.lookback_hours)
-    answer = ctx.clients.cloudtrail.lookup_events(
-        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}],
-        StartTime=since,
-        MaxResults=50,
-    )
-    return list(answer.get("Events", []))
+    names = lab_names(ctx)
+    request: dict[str, Any] = {
+        "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
+        "StartTime": dt.datetime.now(dt.UTC)
+        - dt.timedelta(hours=params.lookback_hours),
+        "MaxResults": 50,
+    }
+    for _ in range(TRAIL_PAGES):
+        answer = ctx.clients.cloudtrail.lookup_events(**request)
+        for event in answer.get("Events", []):
+            if mentioned(event, names):
+                ctx.trail_events[name] = event
+                return event
+        if not answer.get("NextToken"):
+            return None
+        request["NextToken"] = answer["NextToken"]
+    return None
+
+
+def lab_names(ctx: LabContext) -> set[str]:
+    """The names of this lab's resources the article's events mention."""
+    return {
+        ctx.params(LoadBalancerParams).name,
+        ctx.params(AutoScalingParams).name,
+        ctx.params(LaunchTemplateParams).name,
+        ctx.params(AlarmParams).alarm_name,
+        ctx.params(BackupParams).plan_name,
+    }
+
+
+def mentioned(event: dict[str, Any], names: set[str]) -> str | None:
+    """Which of `names` a CloudTrail event concerns, if any: by its
+    resources, else by its request parameters."""
+    for resource in event.get("Resources", []):
+        name = str(resource.get("ResourceName", ""))
+        for candidate in names:
+            if (
+                candidate == name
+                or name.endswith(f"/{candidate}")
+                or f"/{candidate}/" in name
+            ):
+                return candidate
+    try:
+        body = json.loads(event.get("CloudTrailEvent", "{}"))
+    except ValueError:
+        return None
+    parameters = json.dumps(body.get("requestParameters") or {})
+    for candidate in names:
+        if f'"{candidate}"' in parameters:
+            return candidate
+    return None
 
 
 def look_up_events(ctx: LabContext) -> Outcome:
     """Looks up the article's events in CloudTrail's event history."""
     params = ctx.params(CloudTrailParams)
     outcome = Outcome()
-    # Imported here: the checks import the actions.
-    from labguide.engine.checks.goals import mentions_lab
-
     for name in params.events:
         try:
-            # Only this lab's: in a workshop the history holds everyone's.
-            count = sum(1 for e in recent_events(ctx, name) if mentions_lab(ctx, e))
+            event = lab_event(ctx, name)
         except ClientError as error:
             if endpoint_lacks_api(error):
                 outcome.warnings.append(
@@ -94,6 +153,12 @@ def look_up_events(ctx: LabContext) -> Outcome:
                 )
                 return outcome
             raise
-        found = f"{name}: {count} event(s) of this lab in history"
+        if event is None:
+            found = f"{name}: not in history yet (delivery takes about 5 minutes)"
+        else:
+            found = (
+                f"{name}: in history, by {event.get('Username', '?')} at "
+                f"{event['EventTime']}"
+            )
         ctx.report(Event(TRAIL_STEP, "info", found))
     return outcome

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import re
 from typing import Any
 
@@ -17,7 +16,6 @@ from labguide.catalog.parameters import (
     BackupParams,
     CloudTrailParams,
     LaunchTemplateParams,
-    LoadBalancerParams,
     LogGroupsParams,
     SecurityGroupsParams,
     SessionManagerParams,
@@ -36,7 +34,7 @@ from labguide.engine.actions.auto_scaling import (
 from labguide.engine.actions.backup import find_plan
 from labguide.engine.actions.iam import policy_arn
 from labguide.engine.actions.load_balancing import find_load_balancer, find_target_group
-from labguide.engine.actions.observe import recent_events
+from labguide.engine.actions.observe import lab_event, lab_names, mentioned
 from labguide.engine.actions.security_groups import find_groups
 from labguide.engine.checks.result import (
     UNAVAILABLE,
@@ -483,23 +481,20 @@ def cloudtrail_history(ctx: LabContext) -> CheckResult:
     """The article's events for this lab's resources are in event history."""
     check = "cloudtrail-history"
     params = ctx.params(CloudTrailParams)
-    names = _lab_names(ctx)
+    names = lab_names(ctx)
     found: dict[str, str] = {}
     for event_name in params.events:
         try:
-            events = recent_events(ctx, event_name)
+            event = lab_event(ctx, event_name)
         except ClientError as error:
             if endpoint_lacks_api(error):
                 return _unavailable(check, "CloudTrail event history")
             raise
-        for event in events:
-            mentioned = _mentions(event, names)
-            if mentioned:
-                found[event_name] = (
-                    f"{event_name} {mentioned} by {event.get('Username', '?')} at "
-                    f"{event['EventTime']}"
-                )
-                break
+        if event is not None:
+            found[event_name] = (
+                f"{event_name} {mentioned(event, names)} by "
+                f"{event.get('Username', '?')} at {event['EventTime']}"
+            )
     evidence = [
         found.get(name, f"{name}: not in history yet") for name in params.events
     ]
@@ -514,43 +509,6 @@ def cloudtrail_history(ctx: LabContext) -> CheckResult:
         "about 5 minutes (up to 15)",
         evidence,
     )
-
-
-def mentions_lab(ctx: LabContext, event: dict[str, Any]) -> bool:
-    """Whether a CloudTrail event concerns this participant's lab (event
-    history is the account's: in a workshop it holds every participant's)."""
-    return _mentions(event, _lab_names(ctx)) is not None
-
-
-def _lab_names(ctx: LabContext) -> set[str]:
-    return {
-        ctx.params(LoadBalancerParams).name,
-        ctx.params(AutoScalingParams).name,
-        ctx.params(LaunchTemplateParams).name,
-        ctx.params(AlarmParams).alarm_name,
-        ctx.params(BackupParams).plan_name,
-    }
-
-
-def _mentions(event: dict[str, Any], names: set[str]) -> str | None:
-    for resource in event.get("Resources", []):
-        name = str(resource.get("ResourceName", ""))
-        for candidate in names:
-            if (
-                candidate == name
-                or name.endswith(f"/{candidate}")
-                or f"/{candidate}/" in name
-            ):
-                return candidate
-    try:
-        body = json.loads(event.get("CloudTrailEvent", "{}"))
-    except ValueError:
-        return None
-    parameters = json.dumps(body.get("requestParameters") or {})
-    for candidate in names:
-        if f'"{candidate}"' in parameters:
-            return candidate
-    return None
 
 
 def backup_plan_ready(ctx: LabContext) -> CheckResult:
