@@ -261,6 +261,30 @@ def test_resume_without_a_state_file(
     assert counts["target_groups"] == 1
 
 
+def test_log_groups_the_agent_made_are_not_the_step_done(
+    catalog: Catalog, open_session: Opener
+) -> None:
+    """The CloudWatch agent creates a missing log group itself: untagged and
+    never expiring. On resuming, such groups are not step 10 done; running
+    the step makes them the lab's, and teardown removes them either way."""
+    names = parameters_of(catalog, LogGroupsParams, None)
+    logs = aws("logs")
+    for name in (names.access_log_group, names.error_log_group):
+        logs.create_log_group(logGroupName=name)
+
+    resumed = open_session()
+
+    assert resumed.step_status("logs") == "not-started"
+    plan = resumed.teardown_plan()
+    assert {r.kind for r in plan if "nginx" in r.name} == {"agent-log-group"}
+    resumed.run(["logs"])
+    assert resumed.step_status("logs") == "done"
+    groups = logs.describe_log_groups(logGroupNamePrefix=names.access_log_group)
+    assert groups["logGroups"][0]["retentionInDays"] == names.retention_days
+    resumed.close()
+    assert open_session().step_status("logs") == "done"
+
+
 def test_drift_is_noticed_and_repaired(catalog: Catalog, open_session: Opener) -> None:
     session = open_session()
     session.run(["network"])

@@ -26,15 +26,18 @@ def group_names(ctx: LabContext) -> list[str]:
 
 
 def find(ctx: LabContext) -> list[Resource]:
-    """The log groups that exist (by exact name: the agent may have made
-    them without tags)."""
+    """The log groups that exist, by exact name. A group without the lab's
+    tags is one the CloudWatch agent made by itself (no retention, no tags):
+    it is found as `agent-log-group`, so teardown still removes it but the
+    step is not taken as done until it has made the groups its own."""
     found = []
     for name in group_names(ctx):
-        groups = ctx.clients.logs.describe_log_groups(logGroupNamePrefix=name)[
-            "logGroups"
-        ]
-        if any(g["logGroupName"] == name for g in groups):
-            found.append(Resource("log-group", name, name))
+        arn = _arn(ctx, name)
+        if arn is None:
+            continue
+        tags = ctx.clients.logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
+        kind = "log-group" if ctx.owns(tags) else "agent-log-group"
+        found.append(Resource(kind, name, name))
     return found
 
 
