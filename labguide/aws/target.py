@@ -7,8 +7,9 @@ HTTP request for the ALB's DNS name reaches the load balancer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 SANDBOX_ACCOUNT_LABEL = "sandbox"
 
@@ -50,3 +51,32 @@ class Target:
         """Whether this is the built-in sandbox (only for labels and safety
         prompts: the engine behaves the same against both)."""
         return self.kind == "sandbox"
+
+    def plain_clients(self, max_attempts: int = 5) -> Callable[[str], Any]:
+        """A factory of bare boto3 clients for this endpoint, each made on
+        first use: for code that acts on the lab from outside the engine
+        (the sandbox's drills, tests looking at what the engine did), without
+        the engine's call counting and error translation.
+
+        Args:
+            max_attempts: boto3's attempts per call (standard retry mode).
+        """
+        import boto3
+        from botocore.config import Config
+
+        config = Config(retries={"mode": "standard", "max_attempts": max_attempts})
+        made: dict[str, Any] = {}
+
+        def client(service: str) -> Any:
+            if service not in made:
+                made[service] = boto3.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=self.region,
+                    endpoint_url=self.endpoint_url,
+                    aws_access_key_id=self.access_key_id,
+                    aws_secret_access_key=self.secret_access_key,
+                    config=config,
+                )
+            return made[service]
+
+        return client

@@ -17,9 +17,16 @@ if TYPE_CHECKING:
     from labguide.engine.session import LabSession
 
 
-def add_target_options(parser: argparse.ArgumentParser) -> None:
-    """Adds --aws, --profile, --region, --participant, --email, --catalog, --json."""
-    where = parser.add_argument_group("where the lab runs")
+def add_target_options(
+    parser: argparse.ArgumentParser,
+    *,
+    title: str = "where the lab runs",
+    participant_help: str = "your name in a workshop: it goes into every resource name",
+    lab_options: bool = True,
+) -> None:
+    """Adds --aws, --profile, --region, --participant and --catalog; with
+    `lab_options`, also --email and --json (a single lab's commands)."""
+    where = parser.add_argument_group(title)
     where.add_argument(
         "--aws",
         action="store_true",
@@ -28,13 +35,14 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     )
     where.add_argument("--profile", help="AWS profile name (with --aws)")
     where.add_argument("--region", help="region (default: the lab's, or the profile's)")
-    where.add_argument(
-        "--participant",
-        help="your name in a workshop: it goes into every resource name",
-    )
-    where.add_argument("--email", help="address the alarm notifies (step 9)")
+    where.add_argument("--participant", help=participant_help)
+    if lab_options:
+        where.add_argument("--email", help="address the alarm notifies (step 9)")
     where.add_argument("--catalog", help="a catalog other than the bundled steps.yaml")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    if lab_options:
+        parser.add_argument(
+            "--json", action="store_true", help="machine-readable output"
+        )
 
 
 @dataclass(frozen=True)

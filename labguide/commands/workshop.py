@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labguide.commands.options import add_target_options
 from labguide.errors import LabguideError
 
 if TYPE_CHECKING:
@@ -70,20 +71,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--output", help="export folder (default: class-reports)")
     parser.add_argument("--language", choices=("ja", "en"), default="en")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    where = parser.add_argument_group("where the class runs")
-    where.add_argument(
-        "--aws",
-        action="store_true",
-        help="use AWS (the credential chain, AWS_* variables and AWS_ENDPOINT_URL) "
-        "instead of the built-in sandbox",
+    add_target_options(
+        parser,
+        title="where the class runs",
+        participant_help="the participant to drill or tear down (`_solo`: a single "
+        "learner)",
+        lab_options=False,
     )
-    where.add_argument("--profile", help="AWS profile name (with --aws)")
-    where.add_argument("--region", help="region (default: the lab's, or the profile's)")
-    where.add_argument(
-        "--participant",
-        help="the participant to drill or tear down (`_solo`: a single learner)",
-    )
-    where.add_argument("--catalog", help="a catalog other than the bundled steps.yaml")
     parser.set_defaults(handler=run_class)
 
 

@@ -47,27 +47,6 @@ class Drill:
     """Breaks the lab; returns what it did."""
 
 
-def _clients(target: Target) -> Callable[[str], Any]:
-    import boto3
-    from botocore.config import Config
-
-    made: dict[str, Any] = {}
-
-    def client(service: str) -> Any:
-        if service not in made:
-            made[service] = boto3.client(
-                service,  # type: ignore[call-overload]
-                region_name=target.region,
-                endpoint_url=target.endpoint_url,
-                aws_access_key_id=target.access_key_id,
-                aws_secret_access_key=target.secret_access_key,
-                config=Config(retries={"mode": "standard", "max_attempts": 5}),
-            )
-        return made[service]
-
-    return client
-
-
 def _group(client: Callable[[str], Any], catalog: Catalog, who: str | None) -> Any:
     name = parameters_of(catalog, AutoScalingParams, who).name
     groups = client("autoscaling").describe_auto_scaling_groups(
@@ -343,4 +322,4 @@ def start_drill(
         )
     if not target.is_sandbox:
         raise LabguideError("Drills run in the sandbox only.")
-    return drill.apply(_clients(target), catalog, participant)
+    return drill.apply(target.plain_clients(), catalog, participant)

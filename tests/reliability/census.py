@@ -12,8 +12,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from labguide.aws.target import Target
@@ -48,21 +46,7 @@ Client = Callable[[str], Any]
 
 def plain_clients(target: Target) -> Client:
     """A factory of boto3 clients for `target`, independent of labguide's."""
-    made: dict[str, Any] = {}
-
-    def client(service: str) -> Any:
-        if service not in made:
-            made[service] = boto3.client(
-                service,  # type: ignore[call-overload]
-                region_name=target.region,
-                endpoint_url=target.endpoint_url,
-                aws_access_key_id=target.access_key_id,
-                aws_secret_access_key=target.secret_access_key,
-                config=Config(retries={"mode": "standard", "max_attempts": 2}),
-            )
-        return made[service]
-
-    return client
+    return target.plain_clients(max_attempts=2)
 
 
 def _owned(catalog: Catalog, participant: str | None) -> list[dict[str, Any]]:

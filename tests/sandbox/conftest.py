@@ -9,9 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from labguide.aws.target import Target
 from labguide.catalog import load_catalog
@@ -49,21 +47,7 @@ def sandbox(tmp_path: Any) -> Iterator[Sandbox]:
 
 def clients(target: Target) -> Callable[[str], Any]:
     """A factory of boto3 clients for the target (few retries: faults show)."""
-    made: dict[str, Any] = {}
-
-    def client(service: str) -> Any:
-        if service not in made:
-            made[service] = boto3.client(
-                service,  # type: ignore[call-overload]
-                region_name=target.region,
-                endpoint_url=target.endpoint_url,
-                aws_access_key_id=target.access_key_id,
-                aws_secret_access_key=target.secret_access_key,
-                config=Config(retries={"mode": "standard", "max_attempts": 2}),
-            )
-        return made[service]
-
-    return client
+    return target.plain_clients(max_attempts=2)
 
 
 @dataclass
