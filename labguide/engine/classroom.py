@@ -97,7 +97,7 @@ from labguide.engine.actions import ACTIONS
 from labguide.engine.actions.observe import find_nothing
 from labguide.engine.checks import CHECKS, CheckResult
 from labguide.engine.checks.goals import WAITING_REASONS
-from labguide.engine.checks.result import failed
+from labguide.engine.checks.result import Words, failed
 from labguide.engine.context import SOLO, LabContext
 from labguide.engine.resources import Resource
 from labguide.engine.session import (
@@ -1823,7 +1823,8 @@ class ClassView:
             explained = explain(error, self.clients.target.profile)
             if explained is not None:
                 raise explained from None
-            return failed(check_id, f"AWS error: {error}", "aws-error")
+            summary = Words(f"AWS error: {error}", f"AWS のエラー：{error}")
+            return failed(check_id, summary, "aws-error")
 
     def _with_times(
         self, progress: ParticipantProgress, now: float

@@ -14,6 +14,12 @@ from labguide.engine.state import SessionState
 
 MARKS = {"passed": "✅", "pending": "⏳", "failed": "❌"}
 
+WAITING = {
+    "en": "waiting for {what} ({usually})",
+    "ja": "{what} を待っている（通常 {usually}）",
+}
+"""How a pending check's wait reads in each language."""
+
 
 def _when(stamp: float | None) -> str:
     if stamp is None:
@@ -65,11 +71,14 @@ def markdown(
         lines.append(f"## {mark} {result.goal.title.get(language)}{when}")
         lines.append("")
         for check in result.checks:
-            lines.append(f"- **{check.check}**: {check.status}: {check.summary}")
+            summary = check.text("summary", language)
+            lines.append(f"- **{check.check}**: {check.status}: {summary}")
             if check.waiting_for:
-                lines.append(
-                    f"  - waiting for {check.waiting_for} ({check.typical_wait})"
+                waiting = WAITING[language].format(
+                    what=check.text("waiting_for", language),
+                    usually=check.text("typical_wait", language),
                 )
+                lines.append(f"  - {waiting}")
             if check.tip:
                 lines.append(f"  - see troubleshooting tip `{check.tip}`")
             for line in check.evidence:
@@ -109,7 +118,7 @@ def html_report(
         for check in result.checks:
             parts.append(
                 f"<li><b>{esc(check.check)}</b>: {esc(check.status)}: "
-                f"{esc(check.summary)}<ul>"
+                f"{esc(check.text('summary', language))}<ul>"
             )
             parts += [f"<li><code>{esc(line)}</code></li>" for line in check.evidence]
             parts.append("</ul></li>")

@@ -23,7 +23,7 @@ from labguide.aws.errors import explain
 from labguide.catalog.models import Catalog, Goal, Step
 from labguide.engine.actions import ACTIONS
 from labguide.engine.checks import CHECKS, CheckResult
-from labguide.engine.checks.result import Status, failed
+from labguide.engine.checks.result import Status, Words, failed
 from labguide.engine.context import Cancelled, LabContext
 from labguide.engine.events import Event, Reporter
 from labguide.engine.resources import Resource
@@ -378,7 +378,8 @@ class LabSession:
             explained = explain(error, self.clients.target.profile)
             if explained is not None:
                 raise explained from None
-            return failed(check_id, f"AWS error: {error}", "aws-error")
+            summary = Words(f"AWS error: {error}", f"AWS のエラー：{error}")
+            return failed(check_id, summary, "aws-error")
 
     def run_checks(self, check_ids: Iterable[str]) -> dict[str, CheckResult]:
         """Runs checks concurrently."""

@@ -17,7 +17,7 @@ from labguide.aws.errors import endpoint_lacks_api, is_error
 from labguide.catalog.naming import parameters_of
 from labguide.catalog.parameters import BackupParams, TeardownParams
 from labguide.engine.actions import ACTIONS
-from labguide.engine.checks.result import CheckResult, failed, passed
+from labguide.engine.checks.result import CheckResult, Words, failed, passed
 from labguide.engine.context import LabContext
 from labguide.engine.events import Event
 from labguide.engine.resources import Resource
@@ -186,7 +186,10 @@ def nothing_left(ctx: LabContext) -> CheckResult:
     if left:
         return failed(
             check,
-            f"{len(left)} billable resource(s) left",
+            Words(
+                f"{len(left)} billable resource(s) left",
+                f"課金されるリソースが {len(left)} 個残っている",
+            ),
             "billable-left",
             tip="teardown-dependency",
             evidence=[
@@ -195,7 +198,7 @@ def nothing_left(ctx: LabContext) -> CheckResult:
         )
     return passed(
         check,
-        "nothing billable is left",
+        Words("nothing billable is left", "課金されるリソースは残っていない"),
         ["no instance, ALB, volume, backup or alarm of the lab"],
     )
 

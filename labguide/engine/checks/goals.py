@@ -39,6 +39,7 @@ from labguide.engine.actions.security_groups import find_groups
 from labguide.engine.checks.result import (
     UNAVAILABLE,
     CheckResult,
+    Words,
     failed,
     passed,
     pending,
@@ -50,8 +51,9 @@ from labguide.engine.web import WebError, fetch
 WAITING_REASONS = ("Elb.RegistrationInProgress", "Elb.InitialHealthChecking")
 
 
-def _unavailable(check: str, what: str) -> CheckResult:
-    return failed(check, f"{what} is {UNAVAILABLE}", "endpoint-lacks-api")
+def _unavailable(check: str, what: Words) -> CheckResult:
+    summary = Words(f"{what.en} is {UNAVAILABLE.en}", f"{what.ja}は{UNAVAILABLE.ja}")
+    return failed(check, summary, "endpoint-lacks-api")
 
 
 def _age_seconds(launched: Any) -> float:
@@ -65,14 +67,16 @@ def alb_serves_page(ctx: LabContext) -> CheckResult:
     check = "alb-serves-page"
     balancer = find_load_balancer(ctx)
     if balancer is None:
-        return failed(check, "the ALB does not exist", "alb-missing")
+        return failed(
+            check, Words("the ALB does not exist", "ALB が存在しない"), "alb-missing"
+        )
     dns = str(balancer["DNSName"])
     if balancer["State"]["Code"] == "provisioning":
         return pending(
             check,
-            "the ALB is provisioning",
-            "the ALB to become active",
-            "2-4 minutes",
+            Words("the ALB is provisioning", "ALB を準備中（provisioning）"),
+            Words("the ALB to become active", "ALB が active になること"),
+            Words("2-4 minutes", "2〜4 分"),
             [dns],
         )
     try:
@@ -80,9 +84,12 @@ def alb_serves_page(ctx: LabContext) -> CheckResult:
     except WebError as error:
         return pending(
             check,
-            f"no answer from {dns}",
-            "the ALB's DNS name to resolve and answer",
-            "a few minutes",
+            Words(f"no answer from {dns}", f"{dns} から応答がない"),
+            Words(
+                "the ALB's DNS name to resolve and answer",
+                "ALB の DNS 名が引けて応答すること",
+            ),
+            Words("a few minutes", "数分"),
             [str(error)],
         )
     title = ctx.params(LaunchTemplateParams).page_title
@@ -92,17 +99,22 @@ def alb_serves_page(ctx: LabContext) -> CheckResult:
     if page.status in (502, 503, 504):
         # The ALB has no healthy target: the target check knows why.
         targets = targets_healthy(ctx)
-        summary = f"the ALB answers {page.status}: {targets.summary}"
+        summary = Words(
+            f"the ALB answers {page.status}: {targets.summary}",
+            f"ALB が {page.status} を返す：{targets.text('summary', 'ja')}",
+        )
         evidence += targets.evidence
         # Before step 7 there is nothing to be healthy yet: that is waiting.
         if targets.status != "failed" or targets.condition == "missing":
-            return pending(
-                check,
-                summary,
+            waiting_for = Words(
                 targets.waiting_for or "a healthy target",
-                targets.typical_wait or "3-5 minutes",
-                evidence,
+                targets.text("waiting_for", "ja") or "healthy なターゲット",
             )
+            typical_wait = Words(
+                targets.typical_wait or "3-5 minutes",
+                targets.text("typical_wait", "ja") or "3〜5 分",
+            )
+            return pending(check, summary, waiting_for, typical_wait, evidence)
         return failed(
             check,
             summary,
@@ -113,14 +125,22 @@ def alb_serves_page(ctx: LabContext) -> CheckResult:
     if page.status != 200 or title not in page.body:
         return failed(
             check,
-            f"the ALB answers {page.status} without the lab's page",
+            Words(
+                f"the ALB answers {page.status} without the lab's page",
+                f"ALB は {page.status} を返すが、ラボのページではない",
+            ),
             "page-content",
             tip="cloud-init-logs",
             evidence=evidence,
         )
     host = re.search(r"host:\s*([\w.-]+)", text)
     served_by = f" served by {host.group(1)}" if host else ""
-    return passed(check, f"the page shows through the ALB{served_by}", evidence)
+    answered = f"（{host.group(1)} が応答）" if host else ""
+    summary = Words(
+        f"the page shows through the ALB{served_by}",
+        f"ALB 経由でページが表示される{answered}",
+    )
+    return passed(check, summary, evidence)
 
 
 def _instances(ctx: LabContext, group: dict[str, Any]) -> list[dict[str, Any]]:
@@ -140,7 +160,10 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
     if group is None or target_group is None:
         return failed(
             check,
-            "the Auto Scaling group or the target group does not exist",
+            Words(
+                "the Auto Scaling group or the target group does not exist",
+                "ASG または Target Group が存在しない",
+            ),
             "missing",
         )
     current = {i["InstanceId"] for i in live_instances(group)}
@@ -163,7 +186,14 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
     ]
     healthy = [t for t, (state, _, _) in states.items() if state == "healthy"]
     if len(healthy) >= params.desired_capacity:
-        return passed(check, f"{len(healthy)} healthy targets", evidence)
+        return passed(
+            check,
+            Words(
+                f"{len(healthy)} healthy targets",
+                f"healthy なターゲットが {len(healthy)} 台",
+            ),
+            evidence,
+        )
 
     unregistered = current - set(states)
     waiting = [
@@ -176,21 +206,31 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
         wait = tg.health_check_interval_seconds * tg.healthy_threshold
         return pending(
             check,
-            f"{len(healthy)} of {params.desired_capacity} targets healthy",
-            "health checks to pass",
-            f"about {wait // 60} min {wait % 60} s after nginx starts",
+            Words(
+                f"{len(healthy)} of {params.desired_capacity} targets healthy",
+                f"ターゲット {params.desired_capacity} 台中 {len(healthy)} 台が "
+                "healthy",
+            ),
+            Words("health checks to pass", "ヘルスチェックの合格"),
+            Words(
+                f"about {wait // 60} min {wait % 60} s after nginx starts",
+                f"nginx の起動後 約 {wait // 60} 分 {wait % 60} 秒",
+            ),
             evidence,
         )
     reasons = {reason for state, reason, _ in states.values() if state != "healthy"}
-    summary = (
-        f"{len(healthy)} of {params.desired_capacity} targets healthy: "
-        + ", ".join(sorted(reasons))
+    listed = ", ".join(sorted(reasons))
+    summary = Words(
+        f"{len(healthy)} of {params.desired_capacity} targets healthy: {listed}",
+        f"ターゲット {params.desired_capacity} 台中 {len(healthy)} 台が healthy："
+        f"{listed}",
     )
     instances = described_instances(ctx, group)
     broken = broken_user_data(ctx, instances)
     if broken is not None:
         tip, finding = broken
-        return failed(check, f"{summary}; {finding}", "user-data", tip, evidence)
+        both = Words(f"{summary.en}; {finding.en}", f"{summary.ja}。{finding.ja}")
+        return failed(check, both, "user-data", tip, evidence)
     tip, condition = _triage(ctx, reasons)
     if condition != "nginx":
         return failed(check, summary, condition, tip=tip, evidence=evidence)
@@ -201,9 +241,12 @@ def targets_healthy(ctx: LabContext) -> CheckResult:
     if all(_booting(launched, t, healthy, grace) for t in unhealthy):
         return pending(
             check,
-            "targets unhealthy while instances boot: " + ", ".join(sorted(reasons)),
-            "nginx to install and start",
-            "2-5 minutes",
+            Words(
+                f"targets unhealthy while instances boot: {listed}",
+                f"インスタンスの起動中のためターゲットが unhealthy：{listed}",
+            ),
+            Words("nginx to install and start", "nginx のインストールと起動"),
+            Words("2-5 minutes", "2〜5 分"),
             evidence,
         )
     # Peers launched alongside are healthy, so this one is not just slow.
@@ -264,12 +307,19 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
     params = ctx.params(AutoScalingParams)
     group = find_group(ctx)
     if group is None:
-        return failed(check, "the Auto Scaling group does not exist", "missing")
+        return failed(
+            check,
+            Words("the Auto Scaling group does not exist", "ASG が存在しない"),
+            "missing",
+        )
     instances = _instances(ctx, group)
     ids = [i["InstanceId"] for i in instances if i["State"]["Name"] == "running"]
     if not ids:
         return pending(
-            check, "no running instance yet", "instances to start", "1-2 minutes"
+            check,
+            Words("no running instance yet", "running のインスタンスがまだない"),
+            Words("instances to start", "インスタンスの起動"),
+            Words("1-2 minutes", "1〜2 分"),
         )
     try:
         answer = ctx.clients.ssm.describe_instance_information(
@@ -277,7 +327,9 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
         )
     except ClientError as error:
         if endpoint_lacks_api(error):
-            return _unavailable(check, "Session Manager's inventory")
+            return _unavailable(
+                check, Words("Session Manager's inventory", "マネージドノードの一覧")
+            )
         raise
     online = {
         i["InstanceId"]: i
@@ -295,7 +347,12 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
         evidence.append(f"{instance['InstanceId']} ({where}): {state}")
     if len(online) >= params.desired_capacity:
         return passed(
-            check, f"{len(online)} instances online in Session Manager", evidence
+            check,
+            Words(
+                f"{len(online)} instances online in Session Manager",
+                f"{len(online)} 台のインスタンスが Session Manager で Online",
+            ),
+            evidence,
         )
 
     offline = [i for i in instances if i["InstanceId"] not in online]
@@ -303,8 +360,12 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
     if no_ip:
         return failed(
             check,
-            "no public IP (subnet auto-assign off), so no path to the SSM endpoints: "
-            + ", ".join(no_ip),
+            Words(
+                "no public IP (subnet auto-assign off), so no path to the SSM "
+                f"endpoints: {', '.join(no_ip)}",
+                "public IP がない（Subnet の自動割り当て OFF）ため、SSM "
+                f"エンドポイントに届かない：{', '.join(no_ip)}",
+            ),
             "network-path",
             tip="subnet-no-public-ip",
             evidence=evidence,
@@ -323,22 +384,26 @@ def managed_nodes_online(ctx: LabContext) -> CheckResult:
     if policy_arn(required) not in attached:
         return failed(
             check,
-            f"the role lacks {required}",
+            Words(f"the role lacks {required}", f"ロールに {required} がない"),
             "role-policy",
             tip="role-missing-ssm-policy",
             evidence=evidence,
         )
+    summary = Words(
+        f"{len(online)} of {params.desired_capacity} online",
+        f"{params.desired_capacity} 台中 {len(online)} 台が Online",
+    )
     if any(_age_seconds(i.get("LaunchTime")) < 600 for i in offline):
         return pending(
             check,
-            f"{len(online)} of {params.desired_capacity} online",
-            "the SSM agent to register",
-            "1-3 minutes after boot",
+            summary,
+            Words("the SSM agent to register", "SSM Agent の登録"),
+            Words("1-3 minutes after boot", "起動後 1〜3 分"),
             evidence,
         )
     return failed(
         check,
-        f"{len(online)} of {params.desired_capacity} online",
+        summary,
         "agent",
         tip="ssm-offline",
         evidence=evidence,
@@ -351,7 +416,14 @@ def alarm_configured(ctx: LabContext) -> CheckResult:
     params = ctx.params(AlarmParams)
     alarm = find_alarm(ctx)
     if alarm is None:
-        return failed(check, f"alarm {params.alarm_name} not found", "alarm-missing")
+        return failed(
+            check,
+            Words(
+                f"alarm {params.alarm_name} not found",
+                f"アラーム {params.alarm_name} が見つからない",
+            ),
+            "alarm-missing",
+        )
     balancer = find_load_balancer(ctx)
     topic = find_topic(ctx)
     evidence = [
@@ -376,7 +448,10 @@ def alarm_configured(ctx: LabContext) -> CheckResult:
     if wrong:
         return failed(
             check,
-            "differs from the article: " + ", ".join(wrong),
+            Words(
+                f"differs from the article: {', '.join(wrong)}",
+                f"記事の設定と違う：{', '.join(wrong)}",
+            ),
             "settings",
             evidence=evidence,
         )
@@ -386,19 +461,32 @@ def alarm_configured(ctx: LabContext) -> CheckResult:
     ):
         return failed(
             check,
-            "the alarm does not watch the lab's ALB",
+            Words(
+                "the alarm does not watch the lab's ALB",
+                "アラームがラボの ALB を監視していない",
+            ),
             "dimension",
             evidence=evidence,
         )
     if topic is None or topic not in alarm.get("AlarmActions", []):
         return failed(
             check,
-            "the alarm does not notify the lab's SNS topic",
+            Words(
+                "the alarm does not notify the lab's SNS topic",
+                "アラームの通知先がラボの SNS トピックではない",
+            ),
             "action",
             evidence=evidence,
         )
     evidence.append(f"notifies {topic}")
-    return passed(check, "the 5XX alarm is set as the article says", evidence)
+    return passed(
+        check,
+        Words(
+            "the 5XX alarm is set as the article says",
+            "5XX アラームが記事どおりに設定されている",
+        ),
+        evidence,
+    )
 
 
 def alarm_subscription_confirmed(ctx: LabContext) -> CheckResult:
@@ -407,25 +495,42 @@ def alarm_subscription_confirmed(ctx: LabContext) -> CheckResult:
     params = ctx.params(AlarmParams)
     topic = find_topic(ctx)
     if topic is None:
-        return failed(check, f"topic {params.topic_name} not found", "topic-missing")
+        return failed(
+            check,
+            Words(
+                f"topic {params.topic_name} not found",
+                f"SNS トピック {params.topic_name} が見つからない",
+            ),
+            "topic-missing",
+        )
     subscriptions = ctx.clients.sns.list_subscriptions_by_topic(TopicArn=topic)[
         "Subscriptions"
     ]
     emails = [s for s in subscriptions if s["Protocol"] == params.subscription_protocol]
     evidence = [f"{s['Endpoint']}: {_subscription_state(s)}" for s in emails]
     if any(s["SubscriptionArn"] != "PendingConfirmation" for s in emails):
-        return passed(check, "the email subscription is confirmed", evidence)
+        return passed(
+            check,
+            Words("the email subscription is confirmed", "メール購読が確認済み"),
+            evidence,
+        )
     if emails:
         return pending(
             check,
-            "the email subscription waits for confirmation",
-            "you to click 'Confirm subscription' in the email from AWS",
-            "the link is valid for 3 days",
+            Words(
+                "the email subscription waits for confirmation",
+                "メール購読が確認待ち（PendingConfirmation）",
+            ),
+            Words(
+                "you to click 'Confirm subscription' in the email from AWS",
+                "AWS から届いたメールの 'Confirm subscription' を押すこと",
+            ),
+            Words("the link is valid for 3 days", "リンクは 3 日間有効"),
             evidence,
         )
     return failed(
         check,
-        "the topic has no email subscription",
+        Words("the topic has no email subscription", "トピックにメール購読がない"),
         "no-subscription",
         tip="sns-unconfirmed",
         evidence=["run `labguide run alarm --email ADDRESS`"],
@@ -450,7 +555,9 @@ def nginx_logs_collected(ctx: LabContext) -> CheckResult:
         if not any(g["logGroupName"] == name for g in groups):
             return failed(
                 check,
-                f"log group {name} not found",
+                Words(
+                    f"log group {name} not found", f"ロググループ {name} が見つからない"
+                ),
                 "group-missing",
                 tip="agent-not-shipping",
             )
@@ -461,18 +568,36 @@ def nginx_logs_collected(ctx: LabContext) -> CheckResult:
             empty.append(name)
             evidence.append(f"{name}: no events yet")
     if not empty:
-        return passed(check, "nginx access and error events arrive", evidence)
+        return passed(
+            check,
+            Words(
+                "nginx access and error events arrive",
+                "nginx の access/error イベントが届いている",
+            ),
+            evidence,
+        )
     balancer = find_load_balancer(ctx)
     if balancer is None:
         return pending(
-            check, "no events yet", "traffic through the ALB", "after step 6", evidence
+            check,
+            Words("no events yet", "イベントがまだない"),
+            Words("traffic through the ALB", "ALB を通るトラフィック"),
+            Words("after step 6", "手順 6 のあと"),
+            evidence,
         )
     return pending(
         check,
-        "no events yet in " + ", ".join(empty),
-        "nginx to log a request and the agent to ship it (run step 10 to send test "
-        "traffic)",
-        "about a minute after traffic",
+        Words(
+            f"no events yet in {', '.join(empty)}",
+            f"{', '.join(empty)} にイベントがまだない",
+        ),
+        Words(
+            "nginx to log a request and the agent to ship it (run step 10 to send "
+            "test traffic)",
+            "nginx がリクエストを記録し、エージェントがそれを送ること"
+            "（手順 10 を実行するとテスト用のトラフィックを送ります）",
+        ),
+        Words("about a minute after traffic", "トラフィックの約 1 分後"),
         evidence,
     )
 
@@ -488,7 +613,10 @@ def cloudtrail_history(ctx: LabContext) -> CheckResult:
             event = lab_event(ctx, event_name)
         except ClientError as error:
             if endpoint_lacks_api(error):
-                return _unavailable(check, "CloudTrail event history")
+                return _unavailable(
+                    check,
+                    Words("CloudTrail event history", "CloudTrail のイベント履歴"),
+                )
             raise
         if event is not None:
             found[event_name] = (
@@ -500,13 +628,21 @@ def cloudtrail_history(ctx: LabContext) -> CheckResult:
     ]
     if len(found) == len(params.events):
         return passed(
-            check, f"all {len(found)} of the article's events are in history", evidence
+            check,
+            Words(
+                f"all {len(found)} of the article's events are in history",
+                f"記事のイベント {len(found)} 件すべてが履歴にある",
+            ),
+            evidence,
         )
     return pending(
         check,
-        f"{len(found)} of {len(params.events)} events in history",
-        "CloudTrail to deliver the events",
-        "about 5 minutes (up to 15)",
+        Words(
+            f"{len(found)} of {len(params.events)} events in history",
+            f"イベント {len(params.events)} 件中 {len(found)} 件が履歴にある",
+        ),
+        Words("CloudTrail to deliver the events", "CloudTrail によるイベントの配信"),
+        Words("about 5 minutes (up to 15)", "約 5 分（最大 15 分）"),
         evidence,
     )
 
@@ -518,7 +654,12 @@ def backup_plan_ready(ctx: LabContext) -> CheckResult:
     plan = find_plan(ctx)
     if plan is None:
         return failed(
-            check, f"backup plan {params.plan_name} not found", "plan-missing"
+            check,
+            Words(
+                f"backup plan {params.plan_name} not found",
+                f"バックアッププラン {params.plan_name} が見つからない",
+            ),
+            "plan-missing",
         )
     backup = ctx.clients.backup
     body = backup.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]
@@ -538,7 +679,10 @@ def backup_plan_ready(ctx: LabContext) -> CheckResult:
     if not good:
         return failed(
             check,
-            "no daily rule with the article's retention",
+            Words(
+                "no daily rule with the article's retention",
+                "記事どおりの保持期間を持つ毎日のルールがない",
+            ),
             "rule",
             evidence=evidence,
         )
@@ -548,18 +692,28 @@ def backup_plan_ready(ctx: LabContext) -> CheckResult:
         ).get("BackupSelectionsList", [])
     except ClientError as error:
         if endpoint_lacks_api(error):
-            return _unavailable(check, "AWS Backup's selections")
+            return _unavailable(
+                check, Words("AWS Backup's selections", "AWS Backup の選択")
+            )
         raise
     if not any(s["SelectionName"] == params.selection_name for s in selections):
         return failed(
             check,
-            f"selection {params.selection_name} not found",
+            Words(
+                f"selection {params.selection_name} not found",
+                f"バックアップの選択 {params.selection_name} が見つからない",
+            ),
             "selection",
             evidence=evidence,
         )
     evidence.append(f"selection {params.selection_name}: the lab's volumes, by tag")
     return passed(
-        check, "daily plan with 7-day retention and a tag selection", evidence
+        check,
+        Words(
+            "daily plan with 7-day retention and a tag selection",
+            "毎日・7 日保持のプランと、タグによる選択がある",
+        ),
+        evidence,
     )
 
 
@@ -573,7 +727,9 @@ def backup_job_recorded(ctx: LabContext) -> CheckResult:
         ).get("BackupJobs", [])
     except ClientError as error:
         if endpoint_lacks_api(error):
-            return _unavailable(check, "AWS Backup's job history")
+            return _unavailable(
+                check, Words("AWS Backup's job history", "AWS Backup のジョブ履歴")
+            )
         raise
     evidence = [
         f"{j['BackupJobId']}: {j['State']} {j.get('ResourceArn', '')}".rstrip()
@@ -582,27 +738,33 @@ def backup_job_recorded(ctx: LabContext) -> CheckResult:
     states = {j["State"] for j in jobs}
     if "COMPLETED" in states:
         return passed(
-            check, f"{len(jobs)} backup job(s), at least one completed", evidence
+            check,
+            Words(
+                f"{len(jobs)} backup job(s), at least one completed",
+                f"バックアップジョブ {len(jobs)} 件、少なくとも 1 件が完了",
+            ),
+            evidence,
         )
     if states & {"CREATED", "PENDING", "RUNNING"}:
         return pending(
             check,
-            "the backup job is running",
-            "the job to complete",
-            "a few minutes",
+            Words("the backup job is running", "バックアップジョブを実行中"),
+            Words("the job to complete", "ジョブの完了"),
+            Words("a few minutes", "数分"),
             evidence,
         )
     if jobs:
+        ended = ", ".join(sorted(states))
         return failed(
             check,
-            "backup jobs ended " + ", ".join(sorted(states)),
+            Words(f"backup jobs ended {ended}", f"バックアップジョブが {ended} で終了"),
             "job-failed",
             tip="backup-job-failed",
             evidence=evidence,
         )
     return failed(
         check,
-        "no backup job on record",
+        Words("no backup job on record", "バックアップジョブの履歴がない"),
         "no-job",
         tip="backup-job-failed",
         evidence=["run `labguide run backup` to start one on demand"],

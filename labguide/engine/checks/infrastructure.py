@@ -20,7 +20,13 @@ from labguide.engine.actions.launch_template import default_version, find_templa
 from labguide.engine.actions.load_balancing import find_load_balancer, find_target_group
 from labguide.engine.actions.network import find_subnets, find_vpc
 from labguide.engine.actions.security_groups import find_groups
-from labguide.engine.checks.result import CheckResult, failed, passed, pending
+from labguide.engine.checks.result import (
+    CheckResult,
+    Words,
+    failed,
+    passed,
+    pending,
+)
 from labguide.engine.checks.userdata import tip_for
 from labguide.engine.context import LabContext
 
@@ -31,14 +37,24 @@ def network_ready(ctx: LabContext) -> CheckResult:
     params = ctx.params(NetworkParams)
     vpc = find_vpc(ctx)
     if vpc is None:
-        return failed(check, f"VPC {params.vpc_name} not found", "vpc-missing")
+        return failed(
+            check,
+            Words(
+                f"VPC {params.vpc_name} not found",
+                f"VPC {params.vpc_name} が見つからない",
+            ),
+            "vpc-missing",
+        )
     subnets = find_subnets(ctx, vpc["VpcId"])
     evidence = [f"VPC {vpc['VpcId']} {vpc['CidrBlock']}"]
     missing = [s.name for s in params.subnets if s.name not in subnets]
     if missing:
         return failed(
             check,
-            "subnets missing: " + ", ".join(missing),
+            Words(
+                f"subnets missing: {', '.join(missing)}",
+                f"Subnet がない：{', '.join(missing)}",
+            ),
             "subnet-missing",
             evidence=evidence,
         )
@@ -47,14 +63,18 @@ def network_ready(ctx: LabContext) -> CheckResult:
         subnet = subnets[spec.name]
         zones.add(subnet["AvailabilityZone"])
         public = bool(subnet.get("MapPublicIpOnLaunch"))
+        switch = "on" if public else "off"
         evidence.append(
             f"{spec.name} {subnet['SubnetId']} {subnet['AvailabilityZone']} "
-            f"auto-assign public IPv4: {'on' if public else 'off'}"
+            f"auto-assign public IPv4: {switch}"
         )
         if public != spec.map_public_ip:
             return failed(
                 check,
-                f"{spec.name} has auto-assign public IPv4 {'on' if public else 'off'}",
+                Words(
+                    f"{spec.name} has auto-assign public IPv4 {switch}",
+                    f"{spec.name} の Auto-assign public IPv4 が {switch.upper()}",
+                ),
                 "subnet-public-ip",
                 tip="subnet-no-public-ip",
                 evidence=evidence,
@@ -62,7 +82,10 @@ def network_ready(ctx: LabContext) -> CheckResult:
     if len(zones) < 2:
         return failed(
             check,
-            "the subnets share one availability zone",
+            Words(
+                "the subnets share one availability zone",
+                "Subnet が同じ AZ にある",
+            ),
             "two-zones",
             evidence=evidence,
         )
@@ -90,13 +113,23 @@ def network_ready(ctx: LabContext) -> CheckResult:
     if unrouted:
         return failed(
             check,
-            "no route to the internet gateway from " + ", ".join(unrouted),
+            Words(
+                f"no route to the internet gateway from {', '.join(unrouted)}",
+                f"{', '.join(unrouted)} から IGW へのルートがない",
+            ),
             "internet-route",
             tip="ssm-offline",
             evidence=evidence,
         )
     evidence.append("0.0.0.0/0 → internet gateway in both subnets")
-    return passed(check, "VPC with two public subnets in two zones", evidence)
+    return passed(
+        check,
+        Words(
+            "VPC with two public subnets in two zones",
+            "VPC と、2 つの AZ に分かれた 2 つの public subnet",
+        ),
+        evidence,
+    )
 
 
 def instance_role_ready(ctx: LabContext) -> CheckResult:
@@ -105,7 +138,14 @@ def instance_role_ready(ctx: LabContext) -> CheckResult:
     params = ctx.params(RoleParams)
     role = get_role(ctx, params.role_name)
     if role is None:
-        return failed(check, f"role {params.role_name} not found", "role-missing")
+        return failed(
+            check,
+            Words(
+                f"role {params.role_name} not found",
+                f"ロール {params.role_name} が見つからない",
+            ),
+            "role-missing",
+        )
     iam = ctx.clients.iam
     attached = {
         p["PolicyArn"]
@@ -120,7 +160,10 @@ def instance_role_ready(ctx: LabContext) -> CheckResult:
     if lacking:
         return failed(
             check,
-            "the role lacks " + ", ".join(lacking),
+            Words(
+                f"the role lacks {', '.join(lacking)}",
+                f"ロールに {', '.join(lacking)} がない",
+            ),
             "policies",
             tip="role-missing-ssm-policy",
             evidence=evidence,
@@ -132,19 +175,29 @@ def instance_role_ready(ctx: LabContext) -> CheckResult:
     except Exception:
         return failed(
             check,
-            "the instance profile is missing",
+            Words("the instance profile is missing", "インスタンスプロファイルがない"),
             "instance-profile",
             evidence=evidence,
         )
     if params.role_name not in {r["RoleName"] for r in profile.get("Roles", [])}:
         return failed(
             check,
-            "the instance profile does not hold the role",
+            Words(
+                "the instance profile does not hold the role",
+                "インスタンスプロファイルにロールが入っていない",
+            ),
             "instance-profile",
             evidence=evidence,
         )
     evidence.append(f"instance profile {params.instance_profile_name}")
-    return passed(check, "role with both policies, in its instance profile", evidence)
+    return passed(
+        check,
+        Words(
+            "role with both policies, in its instance profile",
+            "2 つのポリシーを持つロールが、インスタンスプロファイルに入っている",
+        ),
+        evidence,
+    )
 
 
 def _peers(entry: dict[str, Any]) -> list[str]:
@@ -161,7 +214,12 @@ def security_groups_ready(ctx: LabContext) -> CheckResult:
     missing = [g.name for g in params.groups if g.name not in groups]
     if missing:
         return failed(
-            check, "security groups missing: " + ", ".join(missing), "group-missing"
+            check,
+            Words(
+                f"security groups missing: {', '.join(missing)}",
+                f"セキュリティグループがない：{', '.join(missing)}",
+            ),
+            "group-missing",
         )
     alb = groups[params.load_balancer_group]
     ec2 = groups[params.instance_group]
@@ -181,8 +239,12 @@ def security_groups_ready(ctx: LabContext) -> CheckResult:
             if entry["IpProtocol"] == "-1" or low <= 22 <= high:
                 return failed(
                     check,
-                    f"{group['GroupName']} admits SSH (port 22): the lab uses Session "
-                    "Manager",
+                    Words(
+                        f"{group['GroupName']} admits SSH (port 22): the lab uses "
+                        "Session Manager",
+                        f"{group['GroupName']} が SSH（ポート 22）を許可している："
+                        "このラボは Session Manager を使う",
+                    ),
                     "no-ssh",
                     evidence=evidence,
                 )
@@ -190,7 +252,12 @@ def security_groups_ready(ctx: LabContext) -> CheckResult:
         if any(r["CidrIp"] == "0.0.0.0/0" for r in entry.get("IpRanges", [])):
             return failed(
                 check,
-                f"{params.instance_group} admits 0.0.0.0/0: allow the ALB's group only",
+                Words(
+                    f"{params.instance_group} admits 0.0.0.0/0: allow the ALB's "
+                    "group only",
+                    f"{params.instance_group} が 0.0.0.0/0 を許可している："
+                    "ALB の SG からのみ許可する",
+                ),
                 "ec2-open",
                 evidence=evidence,
             )
@@ -202,13 +269,24 @@ def security_groups_ready(ctx: LabContext) -> CheckResult:
     if not from_alb:
         return failed(
             check,
-            f"{params.instance_group} does not admit port {port} from "
-            f"{params.load_balancer_group}",
+            Words(
+                f"{params.instance_group} does not admit port {port} from "
+                f"{params.load_balancer_group}",
+                f"{params.instance_group} が {params.load_balancer_group} からの"
+                f"ポート {port} を許可していない",
+            ),
             "ec2-from-alb",
             tip="sg-blocks-alb",
             evidence=evidence,
         )
-    return passed(check, "instances reachable from the ALB only; no SSH", evidence)
+    return passed(
+        check,
+        Words(
+            "instances reachable from the ALB only; no SSH",
+            "インスタンスへは ALB からのみ到達でき、SSH なし",
+        ),
+        evidence,
+    )
 
 
 def launch_template_ready(ctx: LabContext) -> CheckResult:
@@ -220,7 +298,12 @@ def launch_template_ready(ctx: LabContext) -> CheckResult:
     template = find_template(ctx)
     if template is None:
         return failed(
-            check, f"launch template {params.name} not found", "template-missing"
+            check,
+            Words(
+                f"launch template {params.name} not found",
+                f"Launch Template {params.name} が見つからない",
+            ),
+            "template-missing",
         )
     version = default_version(ctx, template["LaunchTemplateId"])
     data = version.get("LaunchTemplateData", {})
@@ -234,23 +317,39 @@ def launch_template_ready(ctx: LabContext) -> CheckResult:
     if data.get("KeyName"):
         return failed(
             check,
-            "the template names a key pair; the lab uses no SSH",
+            Words(
+                "the template names a key pair; the lab uses no SSH",
+                "テンプレートにキーペアが指定されている。このラボは SSH を使わない",
+            ),
             "key-pair",
             evidence=evidence,
         )
     if data.get("MetadataOptions", {}).get("HttpTokens") != params.http_tokens:
-        return failed(check, "IMDSv2 is not required", "imdsv2", evidence=evidence)
+        return failed(
+            check,
+            Words("IMDSv2 is not required", "IMDSv2 が必須になっていない"),
+            "imdsv2",
+            evidence=evidence,
+        )
     if data.get("InstanceType") not in ctx.catalog.lab.allowed_instance_types:
         return failed(
             check,
-            f"instance type {data.get('InstanceType')} is outside the guardrail",
+            Words(
+                f"instance type {data.get('InstanceType')} is outside the guardrail",
+                f"インスタンスタイプ {data.get('InstanceType')} はガードレールの範囲外",
+            ),
             "instance-type",
             evidence=evidence,
         )
     if data.get("IamInstanceProfile", {}).get("Name") != params.instance_profile:
         return failed(
             check,
-            f"the template does not use the instance profile {params.instance_profile}",
+            Words(
+                "the template does not use the instance profile "
+                f"{params.instance_profile}",
+                f"テンプレートがインスタンスプロファイル {params.instance_profile} "
+                "を使っていない",
+            ),
             "instance-profile",
             tip="role-missing-ssm-policy",
             evidence=evidence,
@@ -262,14 +361,24 @@ def launch_template_ready(ctx: LabContext) -> CheckResult:
         tip = tip_for(first.code)
         return failed(
             check,
-            f"user data line {first.line}: {first.message}",
+            Words(
+                f"user data line {first.line}: {first.message}",
+                f"User data の {first.line} 行目：{first.message}",
+            ),
             f"user-data:{first.code}",
             tip=tip,
             evidence=evidence
             + [f"line {f.line}: {f.code}: {f.message}" for f in findings],
         )
     evidence.append(f"user data: {len(script)} bytes, lint clean")
-    return passed(check, "template as the article says, plus IMDSv2", evidence)
+    return passed(
+        check,
+        Words(
+            "template as the article says, plus IMDSv2",
+            "記事どおりのテンプレートで、IMDSv2 も必須",
+        ),
+        evidence,
+    )
 
 
 def target_group_ready(ctx: LabContext) -> CheckResult:
@@ -278,7 +387,14 @@ def target_group_ready(ctx: LabContext) -> CheckResult:
     params = ctx.params(TargetGroupParams)
     group = find_target_group(ctx)
     if group is None:
-        return failed(check, f"target group {params.name} not found", "group-missing")
+        return failed(
+            check,
+            Words(
+                f"target group {params.name} not found",
+                f"Target Group {params.name} が見つからない",
+            ),
+            "group-missing",
+        )
     evidence = [
         f"{params.name}: {group['Protocol']} {group['Port']} {group['TargetType']}",
         f"health check {group.get('HealthCheckProtocol')} "
@@ -289,8 +405,12 @@ def target_group_ready(ctx: LabContext) -> CheckResult:
     if group.get("HealthCheckPath") != params.health_check_path:
         return failed(
             check,
-            f"health check path is {group.get('HealthCheckPath')}, not "
-            f"{params.health_check_path}",
+            Words(
+                f"health check path is {group.get('HealthCheckPath')}, not "
+                f"{params.health_check_path}",
+                f"ヘルスチェックのパスが {params.health_check_path} ではなく "
+                f"{group.get('HealthCheckPath')}",
+            ),
             "health-check-path",
             tip="healthcheck-path",
             evidence=evidence,
@@ -302,11 +422,18 @@ def target_group_ready(ctx: LabContext) -> CheckResult:
     ):
         return failed(
             check,
-            "protocol, port or target type differ from the article's",
+            Words(
+                "protocol, port or target type differ from the article's",
+                "プロトコル・ポート・ターゲットタイプのいずれかが記事と違う",
+            ),
             "settings",
             evidence=evidence,
         )
-    return passed(check, "target group as the article says", evidence)
+    return passed(
+        check,
+        Words("target group as the article says", "記事どおりの Target Group"),
+        evidence,
+    )
 
 
 def load_balancer_active(ctx: LabContext) -> CheckResult:
@@ -315,7 +442,14 @@ def load_balancer_active(ctx: LabContext) -> CheckResult:
     params = ctx.params(LoadBalancerParams)
     balancer = find_load_balancer(ctx)
     if balancer is None:
-        return failed(check, f"load balancer {params.name} not found", "alb-missing")
+        return failed(
+            check,
+            Words(
+                f"load balancer {params.name} not found",
+                f"ALB {params.name} が見つからない",
+            ),
+            "alb-missing",
+        )
     state = balancer["State"]["Code"]
     zones = [z["ZoneName"] for z in balancer.get("AvailabilityZones", [])]
     evidence = [
@@ -325,17 +459,25 @@ def load_balancer_active(ctx: LabContext) -> CheckResult:
     if state == "provisioning":
         return pending(
             check,
-            "the ALB is provisioning",
-            "the ALB to become active",
-            "2-4 minutes",
+            Words("the ALB is provisioning", "ALB を準備中（provisioning）"),
+            Words("the ALB to become active", "ALB が active になること"),
+            Words("2-4 minutes", "2〜4 分"),
             evidence,
         )
     if state != "active":
-        return failed(check, f"the ALB is {state}", "alb-state", evidence=evidence)
+        return failed(
+            check,
+            Words(f"the ALB is {state}", f"ALB の状態が {state}"),
+            "alb-state",
+            evidence=evidence,
+        )
     if balancer["Scheme"] != params.scheme or len(set(zones)) < 2:
         return failed(
             check,
-            "the ALB is not internet-facing in two zones",
+            Words(
+                "the ALB is not internet-facing in two zones",
+                "ALB が 2 つの AZ で internet-facing になっていない",
+            ),
             "alb-settings",
             evidence=evidence,
         )
@@ -356,8 +498,12 @@ def load_balancer_active(ctx: LabContext) -> CheckResult:
     if not forwarding:
         return failed(
             check,
-            f"no {params.listener_protocol} {params.listener_port} listener forwards "
-            f"to {params.target_group}",
+            Words(
+                f"no {params.listener_protocol} {params.listener_port} listener "
+                f"forwards to {params.target_group}",
+                f"{params.target_group} へ転送する {params.listener_protocol} "
+                f"{params.listener_port} のリスナーがない",
+            ),
             "listener",
             tip="alb-no-page",
             evidence=evidence,
@@ -366,7 +512,14 @@ def load_balancer_active(ctx: LabContext) -> CheckResult:
         f"listener {params.listener_protocol} {params.listener_port} → "
         f"{params.target_group}"
     )
-    return passed(check, "the ALB is active and forwards to the target group", evidence)
+    return passed(
+        check,
+        Words(
+            "the ALB is active and forwards to the target group",
+            "ALB が active で、Target Group へ転送している",
+        ),
+        evidence,
+    )
 
 
 def auto_scaling_group_ready(ctx: LabContext) -> CheckResult:
@@ -377,7 +530,12 @@ def auto_scaling_group_ready(ctx: LabContext) -> CheckResult:
     group = find_group(ctx)
     if group is None:
         return failed(
-            check, f"Auto Scaling group {params.name} not found", "group-missing"
+            check,
+            Words(
+                f"Auto Scaling group {params.name} not found",
+                f"Auto Scaling Group {params.name} が見つからない",
+            ),
+            "group-missing",
         )
     instances = live_instances(group)
     in_service = [i for i in instances if i["LifecycleState"] == "InService"]
@@ -407,31 +565,50 @@ def auto_scaling_group_ready(ctx: LabContext) -> CheckResult:
     if actual != expected:
         return failed(
             check,
-            "sizes or health check type differ from the article's",
+            Words(
+                "sizes or health check type differ from the article's",
+                "台数またはヘルスチェックの種類が記事と違う",
+            ),
             "settings",
             evidence=evidence,
         )
     if group.get("HealthCheckGracePeriod") != params.health_check_grace_period_seconds:
         return failed(
             check,
-            "the health check grace period is not the lab's",
+            Words(
+                "the health check grace period is not the lab's",
+                "ヘルスチェック猶予期間がラボの値ではない",
+            ),
             "grace-period",
             evidence=evidence,
         )
     if len(in_service) < params.desired_capacity:
         return pending(
             check,
-            f"{len(in_service)} of {params.desired_capacity} instances in service",
-            "instances to launch",
-            "1-2 minutes",
+            Words(
+                f"{len(in_service)} of {params.desired_capacity} instances in service",
+                f"インスタンス {params.desired_capacity} 台中 {len(in_service)} 台が "
+                "InService",
+            ),
+            Words("instances to launch", "インスタンスの起動"),
+            Words("1-2 minutes", "1〜2 分"),
             evidence,
         )
     if len(zones) < 2:
         return failed(
-            check, "all instances are in one zone", "two-zones", evidence=evidence
+            check,
+            Words(
+                "all instances are in one zone",
+                "すべてのインスタンスが 1 つの AZ にある",
+            ),
+            "two-zones",
+            evidence=evidence,
         )
     return passed(
         check,
-        f"{len(in_service)} instances in service across {len(zones)} zones",
+        Words(
+            f"{len(in_service)} instances in service across {len(zones)} zones",
+            f"{len(zones)} つの AZ で {len(in_service)} 台が InService",
+        ),
         evidence,
     )

@@ -7,6 +7,7 @@ import base64
 from typing import Any
 
 from labguide.engine.actions.auto_scaling import launched_version
+from labguide.engine.checks.result import Words
 from labguide.engine.context import LabContext
 
 TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
@@ -49,7 +50,7 @@ def tag_value(item: dict[str, Any], key: str) -> str | None:
 
 def broken_user_data(
     ctx: LabContext, instances: list[dict[str, Any]]
-) -> tuple[str, str] | None:
+) -> tuple[str, Words] | None:
     """Whether the template version the instances were launched from carries
     user data that cannot run; returns (tip, finding) when it does."""
     from labguide.userdata.lint import lint
@@ -69,8 +70,10 @@ def broken_user_data(
         script = base64.b64decode(data or b"")
         for finding in lint(script, ctx.catalog, ctx.participant):
             if finding.code in BOOT_BREAKING:
-                return tip_for(finding.code), (
+                return tip_for(finding.code), Words(
                     f"the instances' user data (template version {version}) "
-                    f"line {finding.line}: {finding.message}"
+                    f"line {finding.line}: {finding.message}",
+                    f"インスタンスの User data（テンプレートのバージョン {version}）"
+                    f"の {finding.line} 行目：{finding.message}",
                 )
     return None
