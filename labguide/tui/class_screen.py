@@ -325,7 +325,9 @@ class ClassScreen(Screen[None]):
                 said = f"passed {when:%H:%M} UTC"
             else:
                 said = "; ".join(
-                    c.summary for c in result.checks if c.status != "passed"
+                    c.text("summary", self.language)
+                    for c in result.checks
+                    if c.status != "passed"
                 )
             lines.append(
                 f"[{STYLES[mark]}]{mark}[/] G{number} {title} [dim]· {escape(said)}[/]"

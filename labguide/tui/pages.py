@@ -67,14 +67,14 @@ def checks_page(
             lines += [f"**· {title}**", ""]
             continue
         mark = CHECK_MARKS[result.status]
-        lines += [f"**{mark} {title}**", "", result.summary, ""]
+        lines += [f"**{mark} {title}**", "", result.text("summary", language), ""]
         if result.status == "pending" and result.waiting_for:
             lines += [
                 say(
                     "page.waiting",
                     language,
-                    what=result.waiting_for,
-                    usually=result.typical_wait or "?",
+                    what=result.text("waiting_for", language),
+                    usually=result.text("typical_wait", language) or "?",
                     seconds=f"{recheck_seconds:g}",
                 ),
                 "",
@@ -136,14 +136,14 @@ def goal_page(
     for result in results:
         title = titles.get(result.check, result.check)
         mark = CHECK_MARKS[result.status]
-        lines += [f"**{mark} {title}**", "", result.summary, ""]
+        lines += [f"**{mark} {title}**", "", result.text("summary", language), ""]
         if result.waiting_for:
             lines += [
                 say(
                     "page.waiting-short",
                     language,
-                    what=result.waiting_for,
-                    usually=result.typical_wait or "?",
+                    what=result.text("waiting_for", language),
+                    usually=result.text("typical_wait", language) or "?",
                 ),
                 "",
             ]

@@ -13,7 +13,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from labguide.catalog.models import Catalog, Step
-from labguide.engine.checks.result import CheckResult, failed, passed, pending
+from labguide.engine.checks.result import (
+    CheckResult,
+    Words,
+    failed,
+    passed,
+    pending,
+)
 from labguide.engine.diagnostics import Instance
 from labguide.engine.events import Event
 from labguide.engine.resources import Resource
@@ -178,22 +184,44 @@ class FakeSession:
         if check_id == "nothing-left":
             built = [s for s in self.catalog.steps if self.step_status(s.id) == "done"]
             if built and owner.id not in {s.id for s in built}:
-                return failed(check_id, "3 billable resource(s) left", "billable-left")
-            return passed(check_id, "nothing billable is left", ["no instance, ALB"])
+                return failed(
+                    check_id,
+                    Words(
+                        "3 billable resource(s) left",
+                        "課金されるリソースが 3 個残っている",
+                    ),
+                    "billable-left",
+                )
+            return passed(
+                check_id,
+                Words("nothing billable is left", "課金されるリソースは残っていない"),
+                ["no instance, ALB"],
+            )
         if self.step_status(owner.id) != "done":
-            return failed(check_id, "not created yet", "missing")
+            return failed(
+                check_id, Words("not created yet", "まだ作成されていない"), "missing"
+            )
         if check_id == "alarm-subscription-confirmed" and not self.confirmed:
             return pending(
                 check_id,
-                "the email subscription waits for confirmation",
-                "you to click 'Confirm subscription' in the email from AWS",
-                "the link is valid for 3 days",
+                Words(
+                    "the email subscription waits for confirmation",
+                    "メール購読が確認待ち（PendingConfirmation）",
+                ),
+                Words(
+                    "you to click 'Confirm subscription' in the email from AWS",
+                    "AWS から届いたメールの 'Confirm subscription' を押すこと",
+                ),
+                Words("the link is valid for 3 days", "リンクは 3 日間有効"),
                 ["learner@example.com: pending confirmation"],
             )
         if check_id == "targets-healthy" and owner.id == "asg" and self.broken:
             return failed(
                 check_id,
-                "1 of 2 targets unhealthy: Target.FailedHealthChecks",
+                Words(
+                    "1 of 2 targets unhealthy: Target.FailedHealthChecks",
+                    "ターゲット 2 台中 1 台が unhealthy：Target.FailedHealthChecks",
+                ),
                 "unhealthy-target",
                 tip="nginx-stopped",
                 evidence=[
@@ -201,7 +229,11 @@ class FakeSession:
                     "i-0f1e2d3c4b5a69788: unhealthy (Target.FailedHealthChecks)",
                 ],
             )
-        return passed(check_id, f"{check_id} as the article says", [f"{check_id}: ok"])
+        return passed(
+            check_id,
+            Words(f"{check_id} as the article says", f"{check_id} は記事どおり"),
+            [f"{check_id}: ok"],
+        )
 
     broken = False
     """Whether nginx is stopped on one instance (the drill's symptom)."""

@@ -445,6 +445,7 @@ class LabScreen(Speaks, Screen[None]):
         """What to do now, in a sentence or two."""
         step = self.step
         say = self.say
+        language = self.guide.language
         if self.performing:
             return Content.styled(
                 say(f"guide.working-{self.performing}"), "$text-warning"
@@ -467,7 +468,8 @@ class LabScreen(Speaks, Screen[None]):
             return Content(say("guide.do-it"))
         if failing:
             return Content.styled(
-                say("guide.done-failing", summary=failing[0].summary), "$text-error"
+                say("guide.done-failing", summary=failing[0].text("summary", language)),
+                "$text-error",
             )
         hint = (
             say("guide.press-e")
@@ -475,7 +477,8 @@ class LabScreen(Speaks, Screen[None]):
             else ""
         )
         if pending:
-            waiting = say("guide.done-pending", what=pending[0].waiting_for or "")
+            what = pending[0].text("waiting_for", language)
+            waiting = say("guide.done-pending", what=what)
             return Content(waiting + hint)
         if upcoming is None:
             if all(
@@ -500,19 +503,20 @@ class LabScreen(Speaks, Screen[None]):
         for result in goals:
             self.goal_results[result.goal.id] = result
             self.check_results.update({c.check: c for c in result.checks})
-            note = ""
+            note = None
             if result.status == "pending":
                 note = next(
                     (
-                        c.waiting_for or ""
+                        c.words("waiting_for")
                         for c in result.checks
                         if c.status == "pending"
                     ),
-                    "",
+                    None,
                 )
             elif result.status == "failed":
                 note = next(
-                    (c.summary for c in result.checks if c.status == "failed"), ""
+                    (c.words("summary") for c in result.checks if c.status == "failed"),
+                    None,
                 )
             self.goal_views[result.goal.id] = GoalView(result.status, note)
         self.costs = costs
@@ -702,7 +706,10 @@ class LabScreen(Speaks, Screen[None]):
             ]
             if failing:
                 self.notify(
-                    self.say("lab.by-hand-unconfirmed", summary=failing[0].summary),
+                    self.say(
+                        "lab.by-hand-unconfirmed",
+                        summary=failing[0].text("summary", self.guide.language),
+                    ),
                     severity="warning",
                     timeout=8,
                 )

@@ -295,7 +295,7 @@ class TeardownScreen(Speaks, Screen[bool]):
             for resource in result.left:
                 lines += ["\n", f"· {resource.kind} {resource.name} {resource.id}"]
             for check in left:
-                lines += ["\n", f"· {check.summary}"]
+                lines += ["\n", f"· {check.text('summary', self.guide.language)}"]
                 lines += [f"\n   {line}" for line in check.evidence]
             lines += ["\n", self.say("teardown.again")]
         box.update(Content.assemble(*lines))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from labguide.catalog.models import Goal, Language
+
+if TYPE_CHECKING:
+    from labguide.engine.checks.result import Words
 
 GOAL_MARKS: dict[str | None, tuple[str, str]] = {
     "passed": ("✔", "bold $text-success"),
@@ -26,8 +30,8 @@ class GoalView:
 
     status: str | None = None
     """passed, pending, failed, or None when not checked yet."""
-    note: str = ""
-    """What it waits for, or why it fails, in a few words."""
+    note: Words | None = None
+    """What it waits for, or why it fails, in a few words, in both languages."""
 
 
 def goal_prompt(
@@ -37,8 +41,9 @@ def goal_prompt(
     follows on a second line."""
     mark, style = GOAL_MARKS.get(view.status, GOAL_MARKS[None])
     parts: list[str | tuple[str, str]] = [(mark, style), " ", goal.title.get(language)]
-    if detailed and view.note:
-        parts += ["\n  ", (view.note, "italic $text-muted")]
+    note = view.note.get(language) if view.note else ""
+    if detailed and note:
+        parts += ["\n  ", (note, "italic $text-muted")]
     return Content.assemble(*parts)
 
 
