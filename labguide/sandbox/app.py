@@ -115,14 +115,28 @@ class SandboxApp:
         self._stale = False
         self._ticked = time.monotonic()
 
-    def tick_if_due(self) -> None:
+    def tick_if_due(self, still_gap: float | None = None) -> None:
         """Ticks before answering, unless the world cannot have moved since
-        the last tick: nothing changed, and either time stands still (a scale
-        of 0) or the last tick is less than TICK_GAP old. A tick looks at
-        every target and instance, so a class of two hundred labs would
-        otherwise pay it for each of the class view's reads (lock held)."""
-        recent = time.monotonic() - self._ticked < TICK_GAP
-        if self._stale or (self.world.clock.scale > 0 and not recent):
+        the last tick: nothing changed, and either AWS's waits take no time
+        (a scale of 0) or the last tick is less than TICK_GAP old. A tick
+        looks at every target and instance, so a class of two hundred labs
+        would otherwise pay it for each of the class view's reads (lock held).
+
+        It also ticks once something the last tick saw coming is due (an
+        alarm's data ageing out of its window).
+
+        Args:
+            still_gap: tick anyway once the last tick is this many seconds
+                old (the keeper thread's safety net at a scale of 0).
+        """
+        since = time.monotonic() - self._ticked
+        wake = self.world.wake_at
+        if (
+            self._stale
+            or (self.world.clock.scale > 0 and since >= TICK_GAP)
+            or (wake is not None and self.world.clock.now() >= wake)
+            or (still_gap is not None and since >= still_gap)
+        ):
             self.tick()
 
     def changed(self) -> None:

@@ -298,6 +298,9 @@ class World:
         self.seen_subscriptions: set[str] = set()
         self.outbox: list[Email] = []
         self.metrics: list[Datum] = []
+        self.wake_at: float | None = None
+        """When something may change by time alone (an alarm's data ageing
+        out of its window), as of the last tick; None when nothing will."""
         self.round_robin: dict[str, int] = {}
         self.random = random.Random(7)
 
@@ -309,6 +312,7 @@ class World:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("wake_at", None)
         self.clock = Clock(0)
 
     # -- the tick --------------------------------------------------------
@@ -320,6 +324,7 @@ class World:
         # target and instance: from indexes built once per tick, it stays
         # linear in the number of labs (a class of 200 holds 400 instances).
         self._memo: dict[str, Any] | None = {}
+        self.wake_at = None
         phases: list[Callable[[], None]] = [
             lambda: self._balancers(now),
             lambda: self._instances(now),
@@ -464,23 +469,20 @@ class World:
         index = self._memoized("profiles", _profile_policies)
         return set((index if index is not None else _profile_policies()).get(arn, ()))
 
-    @staticmethod
-    def internet_path(instance: Any, ec2: Any) -> tuple[bool, str]:
+    def internet_path(self, instance: Any, ec2: Any) -> tuple[bool, str]:
         """Whether the instance can reach AWS's public endpoints, and if not,
         why: a public IP and a 0.0.0.0/0 route to an internet gateway, or
         VPC endpoints for Systems Manager."""
         subnet_id = instance.subnet_id
         vpc_id = instance.vpc_id
-        endpoints = {
-            e.service_name.rsplit(".", 1)[-1]
-            for e in ec2.vpc_end_points.values()
-            if e.vpc_id == vpc_id
-        }
+        by_vpc = self._memoized(f"vpc-networks-{id(ec2)}", lambda: _vpc_networks(ec2))
+        endpoints, tables = (by_vpc if by_vpc is not None else _vpc_networks(ec2)).get(
+            vpc_id, (set(), [])
+        )
         if {"ssm", "ssmmessages", "ec2messages"} <= endpoints:
             return True, "VPC endpoints"
         if not instance.public_ip:
             return False, "no public IPv4 address"
-        tables = [t for t in ec2.route_tables.values() if t.vpc_id == vpc_id]
         table = next(
             (t for t in tables if subnet_id in t._associations.values()),
             next((t for t in tables if t.main_association_id), None),
@@ -576,8 +578,14 @@ class World:
         networks = [_network(subnet.cidr_block) for subnet in balancer.subnets] or [
             _network("10.0.0.0/8")
         ]
+        # moto finds a group by id by scanning them all: index them once a tick.
+        index = self._memoized(f"security-groups-{id(ec2)}", lambda: _groups(ec2))
         for group in instance.security_groups:
-            current = ec2.get_security_group_from_id(group.id) or group
+            current = (
+                index.get(group.id)
+                if index is not None
+                else ec2.get_security_group_from_id(group.id)
+            ) or group
             for rule in current.ingress_rules:
                 if rule.ip_protocol not in ("-1", "tcp", "6"):
                     continue
@@ -993,19 +1001,34 @@ class World:
                     for action in actions:
                         self._notify(region, action, alarm, state, reason, now)
 
+    def _series(self) -> dict[tuple[str, str, frozenset[tuple[str, str]]], list[Datum]]:
+        """The data points by metric (namespace, name, dimensions)."""
+        series: dict[tuple[str, str, frozenset[tuple[str, str]]], list[Datum]] = {}
+        for datum in self.metrics:
+            key = (datum.namespace, datum.name, datum.dimensions)
+            series.setdefault(key, []).append(datum)
+        return series
+
     def _evaluate(self, alarm: Any, now: float) -> tuple[str | None, str]:
         period = float(alarm.period or 60)
         periods = int(alarm.evaluation_periods or 1)
         window = max(self.clock.real(period * periods), Timing.ALARM_MIN_WINDOW)
         wanted = frozenset((d.name, d.value) for d in alarm.dimensions)
-        values = [
-            d.value
-            for d in self.metrics
+        series = self._memoized("metrics", self._series)
+        key = (alarm.namespace, alarm.metric_name, wanted)
+        data = [
+            d
+            for d in (series.get(key, []) if series is not None else self.metrics)
             if d.namespace == alarm.namespace
             and d.name == alarm.metric_name
             and d.dimensions == wanted
             and d.at >= now - window
         ]
+        values = [d.value for d in data]
+        if data:
+            # The evaluation may change once the oldest of these ages out.
+            leaves = min(d.at for d in data) + window
+            self.wake_at = min(self.wake_at or leaves, leaves)
         if not values:
             treat = alarm.treat_missing_data or "missing"
             if treat == "notBreaching":
@@ -1107,6 +1130,27 @@ class World:
             "pending_emails": len(self.pending_subscriptions),
             "outbox": len(self.outbox),
         }
+
+
+def _groups(ec2: Any) -> dict[str, Any]:
+    """Security groups by id, in every VPC of an EC2 backend."""
+    return {
+        group_id: group
+        for groups in ec2.groups.values()
+        for group_id, group in groups.items()
+    }
+
+
+def _vpc_networks(ec2: Any) -> dict[str, tuple[set[str], list[Any]]]:
+    """For each VPC: the services it has endpoints for, and its route tables."""
+    found: dict[str, tuple[set[str], list[Any]]] = {}
+    for endpoint in ec2.vpc_end_points.values():
+        found.setdefault(endpoint.vpc_id, (set(), []))[0].add(
+            endpoint.service_name.rsplit(".", 1)[-1]
+        )
+    for table in ec2.route_tables.values():
+        found.setdefault(table.vpc_id, (set(), []))[1].append(table)
+    return found
 
 
 def _forwarding(elbv2: Any) -> dict[str, Any]:
