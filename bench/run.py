@@ -127,12 +127,27 @@ class Bench:
             seconds, _ = first_screen([PYTHON, "-m", "labguide"], env, GUIDE_READY)
             guide.append(seconds)
         self.say("startup_seconds", statistics.median(guide))
+        self.say("catalog_load_seconds", self.catalog_load(runs))
         self.say("bare_textual_startup_seconds", statistics.median(bare))
         self.say(
             "startup_vs_bare_textual_ratio",
             statistics.median(guide) / statistics.median(bare),
         )
         return max(memory)
+
+    def catalog_load(self, runs: int) -> float:
+        """What the guide does before its first screen that a bare Textual
+        app does not: import pydantic and PyYAML, then load and validate the
+        catalog (median seconds, measured inside a fresh interpreter)."""
+        probe = (
+            "import time; began = time.perf_counter(); "
+            "from labguide.catalog import load_catalog; load_catalog(); "
+            "print(time.perf_counter() - began)"
+        )
+        times = [
+            float(run([PYTHON, "-c", probe], self.env).stdout) for _ in range(runs)
+        ]
+        return statistics.median(times)
 
     def serve(self, env: dict[str, str], scale: float = 0.0) -> dict[str, str]:
         """Starts `labguide sandbox serve` for this home; returns the AWS
