@@ -61,15 +61,47 @@ def _new_defaultdict(cls: type, factory: Any) -> Any:
     return made
 
 
+def _new_rsa_key(key_size: int) -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+
+
+def _new_ec_key(curve: type) -> Any:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(curve())
+
+
+def _private_key(obj: Any) -> Any:
+    """How to remake a private key moto made up (KMS keys hold one, even the
+    default EBS key EC2 creates): a new key of the same kind. Its bytes are
+    not written (a sandbox's file holds no key material), and nothing in the
+    lab signs with it. NotImplemented for anything else."""
+    if not type(obj).__module__.startswith("cryptography."):
+        return NotImplemented
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(obj, rsa.RSAPrivateKey):
+        return (_new_rsa_key, (obj.key_size,))
+    if isinstance(obj, ec.EllipticCurvePrivateKey):
+        return (_new_ec_key, (type(obj.curve),))
+    return NotImplemented
+
+
 class _Pickler(pickle.Pickler):
     """Pickles moto's objects: a few `defaultdict(lambda: ...)` fields (their
-    factory becomes an equivalent `partial`) and `defaultdict` subclasses
-    with their own constructor, which a plain pickler cannot."""
+    factory becomes an equivalent `partial`), `defaultdict` subclasses with
+    their own constructor, and the private keys of KMS keys, which a plain
+    pickler cannot."""
 
     def __init__(self, handle: BinaryIO) -> None:
         super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     def reducer_override(self, obj: Any) -> Any:
+        key = _private_key(obj)
+        if key is not NotImplemented:
+            return key
         if (
             type(obj) is defaultdict
             and getattr(obj.default_factory, "__name__", "") == "<lambda>"
@@ -107,9 +139,14 @@ def save(path: Path, extra: dict[str, Any]) -> None:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("wb") as handle:
-        _Pickler(handle).dump(payload)
-    os.replace(temporary, path)
+    try:
+        with temporary.open("wb") as handle:
+            _Pickler(handle).dump(payload)
+        os.replace(temporary, path)
+    except BaseException:
+        # The last good save stays as it was.
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def load(path: Path) -> dict[str, Any] | None:

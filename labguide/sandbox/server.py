@@ -78,6 +78,7 @@ class Sandbox:
         self._stop_lock = threading.Lock()
         self._finished = False
         self._dirty = threading.Event()
+        self._save_failures: set[str] = set()
         self.app: Any = None
         self.started_at = 0.0
         self.start_seconds = 0.0
@@ -253,24 +254,38 @@ class Sandbox:
                 log.info("no request for %.0f s: stopping", idle_seconds)
                 return
 
-    def save(self) -> None:
-        """Writes the world to the state dir now (no-op without one)."""
+    def save(self) -> bool:
+        """Writes the world to the state dir now (no-op without one).
+
+        Returns:
+            False when it could not be written: the failure is logged (once
+            for each kind of failure), the last good save stays, and the
+            sandbox goes on serving and tries again at the next change.
+        """
         if self._state_file is None or self.app is None:
-            return
+            return True
         from labguide.sandbox import persistence
 
         with self.app.lock:
             self._dirty.clear()
             began = time.perf_counter()
-            persistence.save(
-                self._state_file,
-                {
-                    "world": self.app.world,
-                    "ledger": self.app.ledger,
-                    "faults": self.app.injector.faults,
-                },
-            )
+            try:
+                persistence.save(
+                    self._state_file,
+                    {
+                        "world": self.app.world,
+                        "ledger": self.app.ledger,
+                        "faults": self.app.injector.faults,
+                    },
+                )
+            except Exception as error:  # noqa: BLE001 - logged; serving goes on
+                kind = f"{type(error).__name__}: {error}"
+                if kind not in self._save_failures:
+                    self._save_failures.add(kind)
+                    log.exception("cannot save the sandbox to %s", self._state_file)
+                return False
         log.debug("saved the sandbox in %.2f s", time.perf_counter() - began)
+        return True
 
     # -- how to reach it -----------------------------------------------------------
 

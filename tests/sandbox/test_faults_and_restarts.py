@@ -185,3 +185,37 @@ def test_serve_prints_the_environment_for_the_aws_cli(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_kms_keys_survive_a_restart(tmp_path: Path) -> None:
+    """moto's KMS keys hold a private key object (EC2 makes the default EBS
+    key on its own): the world must still be saved, and such keys work after
+    a restart."""
+    with Sandbox(time_scale=0, state_dir=tmp_path) as sandbox:
+        kms = clients(sandbox.target(REGION))("kms")
+        plain = kms.create_key(Description="plain")["KeyMetadata"]["KeyId"]
+        signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")[
+            "KeyMetadata"
+        ]["KeyId"]
+        curve = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")[
+            "KeyMetadata"
+        ]["KeyId"]
+    assert (tmp_path / "world.pickle").is_file()
+    assert not (tmp_path / "world.pickle.tmp").exists()
+
+    with Sandbox(time_scale=0, state_dir=tmp_path) as sandbox:
+        kms = clients(sandbox.target(REGION))("kms")
+        assert kms.describe_key(KeyId=plain)["KeyMetadata"]["Description"] == "plain"
+        for key, algorithm in (
+            (signing, "RSASSA_PSS_SHA_256"),
+            (curve, "ECDSA_SHA_256"),
+        ):
+            signature = kms.sign(KeyId=key, Message=b"lab", SigningAlgorithm=algorithm)[
+                "Signature"
+            ]
+            assert kms.verify(
+                KeyId=key,
+                Message=b"lab",
+                Signature=signature,
+                SigningAlgorithm=algorithm,
+            )["SignatureValid"]
