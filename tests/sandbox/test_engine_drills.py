@@ -265,3 +265,41 @@ def catalog_events(catalog: Catalog) -> list[str]:
     from labguide.catalog.parameters import CloudTrailParams
 
     return list(parameters_of(catalog, CloudTrailParams, None).events)
+
+
+def test_a_lab_left_yesterday_resumes_after_the_sandbox_restarts(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """Half the lab done, the sandbox stopped (its idle exit, a reboot): on
+    the next start the world is back and the session picks up where it was."""
+    from labguide.aws.clients import Clients
+
+    def opened(sandbox: Sandbox) -> Any:
+        return engine.LabSession.open(
+            catalog,
+            Clients(sandbox.target(REGION), max_attempts=3),
+            tmp_path / "sessions",
+            email=EMAIL,
+            poll_seconds=0.05,
+            wait_seconds=5,
+            account_label="sandbox",
+        )
+
+    half = ["network", "iam-role", "security-groups", "launch-template"]
+    half += ["target-group", "alb", "asg"]
+    with Sandbox(time_scale=0, state_dir=tmp_path / "world") as sandbox:
+        with opened(sandbox) as lab:
+            assert lab.run(half).ok
+            vpcs = clients(sandbox.target(REGION))("ec2").describe_vpcs()["Vpcs"]
+
+    with Sandbox(time_scale=0, state_dir=tmp_path / "world") as sandbox:
+        again = clients(sandbox.target(REGION))("ec2").describe_vpcs()["Vpcs"]
+        assert {v["VpcId"] for v in again} == {v["VpcId"] for v in vpcs}
+        with opened(sandbox) as lab:
+            assert {lab.step_status(s) for s in half} == {"done"}
+            assert lab.next_step().id == "session-manager"
+            assert lab.run_all().ok
+            control(info(sandbox), "/confirm-email", {})
+            assert set(statuses(lab).values()) == {"passed"}
+        after = clients(sandbox.target(REGION))("ec2").describe_vpcs()["Vpcs"]
+        assert len(after) == len(vpcs)  # nothing made twice
