@@ -17,6 +17,7 @@ import pickle
 from collections import defaultdict
 from functools import partial
 from pathlib import Path
+from types import GeneratorType
 from typing import Any, BinaryIO
 
 log = logging.getLogger(__name__)
@@ -89,19 +90,41 @@ def _private_key(obj: Any) -> Any:
     return NotImplemented
 
 
+def _spent() -> Any:
+    return iter(())
+
+
+def _open_listings(obj: Any) -> Any:
+    """How to save a backend that keeps the listings it is paging through
+    (moto's tagging API keeps a live generator per pagination token): without
+    them, so their tokens expire with the restart, as AWS's expire after a
+    while. NotImplemented for anything else."""
+    if isinstance(obj, GeneratorType):
+        # Any other paging moto keeps: it ends where the restart came.
+        return (_spent, ())
+    if not type(obj).__module__.startswith("moto."):
+        return NotImplemented
+    pages = getattr(obj, "_pages", None)
+    if not isinstance(pages, dict) or not pages:
+        return NotImplemented
+    constructor, arguments, state, *rest = obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+    return (constructor, arguments, {**state, "_pages": {}}, *rest)
+
+
 class _Pickler(pickle.Pickler):
     """Pickles moto's objects: a few `defaultdict(lambda: ...)` fields (their
     factory becomes an equivalent `partial`), `defaultdict` subclasses with
-    their own constructor, and the private keys of KMS keys, which a plain
-    pickler cannot."""
+    their own constructor, the private keys of KMS keys and the listings the
+    tagging API is paging through, which a plain pickler cannot."""
 
     def __init__(self, handle: BinaryIO) -> None:
         super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     def reducer_override(self, obj: Any) -> Any:
-        key = _private_key(obj)
-        if key is not NotImplemented:
-            return key
+        for special in (_private_key, _open_listings):
+            reduced = special(obj)
+            if reduced is not NotImplemented:
+                return reduced
         if (
             type(obj) is defaultdict
             and getattr(obj.default_factory, "__name__", "") == "<lambda>"

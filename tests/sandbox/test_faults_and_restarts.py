@@ -219,3 +219,31 @@ def test_kms_keys_survive_a_restart(tmp_path: Path) -> None:
                 Signature=signature,
                 SigningAlgorithm=algorithm,
             )["SignatureValid"]
+
+
+def test_a_listing_left_half_read_does_not_stop_the_world_being_saved(
+    tmp_path: Path,
+) -> None:
+    """moto's tagging API keeps a live generator for each open pagination
+    token (the class view pages through it): the world is saved anyway, and
+    the token expires with the restart."""
+    with Sandbox(time_scale=0, state_dir=tmp_path) as sandbox:
+        client = clients(sandbox.target(REGION))
+        for index in range(3):
+            client("ec2").create_vpc(
+                CidrBlock=f"10.{index}.0.0/16",
+                TagSpecifications=[
+                    {"ResourceType": "vpc", "Tags": [{"Key": "k", "Value": "v"}]}
+                ],
+            )
+        first = client("resourcegroupstaggingapi").get_resources(ResourcesPerPage=1)
+        assert first["PaginationToken"]
+    assert not (tmp_path / "world.pickle.tmp").exists()
+
+    with Sandbox(time_scale=0, state_dir=tmp_path) as sandbox:
+        client = clients(sandbox.target(REGION))
+        assert len(client("ec2").describe_vpcs()["Vpcs"]) >= 3
+        tagged = client("resourcegroupstaggingapi").get_resources(
+            TagFilters=[{"Key": "k", "Values": ["v"]}]
+        )["ResourceTagMappingList"]
+        assert len(tagged) == 3
