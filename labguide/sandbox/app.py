@@ -98,6 +98,8 @@ class SandboxApp:
         self.info: dict[str, Any] = {}
         self._stale = True
         """Whether anything changed since the last tick (see `tick_if_due`)."""
+        self._traffic = False
+        """Whether a page was served since (only logs and metrics moved)."""
         self._ticked = 0.0
 
     @property
@@ -113,6 +115,7 @@ class SandboxApp:
         except Exception:  # noqa: BLE001 - a world bug must not take the API down
             log.exception("the lab world failed to advance")
         self._stale = False
+        self._traffic = False
         self._ticked = time.monotonic()
 
     def tick_if_due(self, still_gap: float | None = None) -> None:
@@ -138,6 +141,18 @@ class SandboxApp:
             or (still_gap is not None and since >= still_gap)
         ):
             self.tick()
+        elif self._traffic:
+            self._traffic = False
+            try:
+                self.world.tick_traffic()
+            except Exception:  # noqa: BLE001 - a world bug must not take the API down
+                log.exception("the lab world failed to advance")
+
+    def served(self) -> None:
+        """Notes a page served through a load balancer: the next answer ships
+        logs and evaluates alarms first (no full tick), and it is saved."""
+        self._traffic = True
+        self.on_change()
 
     def changed(self) -> None:
         """Notes a change: the next answer ticks first, and it is saved."""
@@ -182,7 +197,7 @@ class SandboxApp:
                     environ.get("HTTP_USER_AGENT", "-"),
                 )
                 if page is not None:
-                    self.changed()
+                    self.served()
             if page is not None:
                 status, headers, content = page
                 return _respond(start_response, status, headers, content)

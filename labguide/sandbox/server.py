@@ -79,6 +79,7 @@ class Sandbox:
         self._finished = False
         self._dirty = threading.Event()
         self._save_failures: set[str] = set()
+        self._save_seconds = 0.0
         self.app: Any = None
         self.started_at = 0.0
         self.start_seconds = 0.0
@@ -205,10 +206,11 @@ class Sandbox:
                 # something changed, and a class of two hundred labs makes a
                 # tick long enough to hold every call up behind it.
                 self.app.tick_if_due(still_gap=STILL_TICK_SECONDS)
-            if (
-                self._dirty.is_set()
-                and time.monotonic() - last_save >= AUTOSAVE_SECONDS
-            ):
+            # A save holds the lock (it pickles a consistent world): a big
+            # world (a class of two hundred labs takes seconds) is saved less
+            # often, so that calls wait on it at most a fifth of the time.
+            gap = max(AUTOSAVE_SECONDS, 4 * self._save_seconds)
+            if self._dirty.is_set() and time.monotonic() - last_save >= gap:
                 self.save()
                 last_save = time.monotonic()
 
@@ -284,7 +286,8 @@ class Sandbox:
                     self._save_failures.add(kind)
                     log.exception("cannot save the sandbox to %s", self._state_file)
                 return False
-        log.debug("saved the sandbox in %.2f s", time.perf_counter() - began)
+        self._save_seconds = time.perf_counter() - began
+        log.debug("saved the sandbox in %.2f s", self._save_seconds)
         return True
 
     # -- how to reach it -----------------------------------------------------------

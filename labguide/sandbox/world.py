@@ -347,6 +347,21 @@ class World:
         finally:
             self._memo = None
 
+    def tick_traffic(self) -> None:
+        """Advances only what a request for a page changes: nginx's logs to
+        ship and the load balancer's metrics for the alarms (a full tick also
+        re-checks every target's health, which a page request leaves as is)."""
+        now = self.clock.now()
+        self._memo = {}
+        try:
+            for phase in (self._ship_logs, self._alarms):
+                try:
+                    phase(now)
+                except Exception:  # noqa: BLE001 - logged; the world goes on
+                    log.exception("a part of the lab world failed to advance")
+        finally:
+            self._memo = None
+
     def _memoized(
         self, key: str, build: Callable[[], dict[Any, Any]]
     ) -> dict[Any, Any] | None:
