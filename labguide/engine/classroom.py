@@ -806,7 +806,23 @@ class _EC2(_Service):
         ]
         if not exact or not isinstance(items, list):
             return items
-        key = str(exact[0]["Name"])[4:]
+        chosen: list[dict[str, Any]] | None = None
+        for entry in exact:
+            index = self._index(source, items, str(entry["Name"])[4:])
+            found = [
+                item
+                for value in dict.fromkeys(str(v) for v in entry.get("Values", []))
+                for item in index.get(value, [])
+            ]
+            # The narrowest (the lab's own tag is on every lab's resources).
+            if chosen is None or len(found) < len(chosen):
+                chosen = found
+        return items if chosen is None else chosen
+
+    def _index(
+        self, source: str, items: list[dict[str, Any]], key: str
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The snapshot's list `source` by the value of tag `key`."""
         cached = self._indexes.get((source, key))
         if cached is None or cached[0] is not items:
             index: dict[str, list[dict[str, Any]]] = {}
@@ -816,11 +832,7 @@ class _EC2(_Service):
                     index.setdefault(value, []).append(item)
             cached = (items, index)
             self._indexes[(source, key)] = cached
-        return [
-            item
-            for value in dict.fromkeys(str(v) for v in exact[0].get("Values", []))
-            for item in cached[1].get(value, [])
-        ]
+        return cached[1]
 
     @_emulated
     def describe_vpcs(self, **kwargs: Any) -> dict[str, Any]:

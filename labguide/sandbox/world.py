@@ -887,6 +887,8 @@ class World:
 
     def _ship_logs(self, now: float) -> None:
         for guest in self.guests.values():
+            if not self._has_unshipped(guest):
+                continue
             if not guest.agent_running(self.clock, now):
                 continue
             instance = self.instance(guest.instance_id)
@@ -901,14 +903,27 @@ class World:
             for source in guest.agent_sources:
                 self._ship(logs, guest, source, now)
 
-    def _ship(self, logs: Any, guest: Guest, source: LogSource, now: float) -> None:
+    @staticmethod
+    def _entries(guest: Guest, source: LogSource) -> list[tuple[float, str]]:
+        """The lines of the file an agent source tails, with their times."""
         if source.file_path == ACCESS_LOG:
-            entries = guest.access_log
-        elif source.file_path == ERROR_LOG:
-            entries = guest.error_log
-        else:
-            lines = guest.file(source.file_path) or []
-            entries = [(guest.launched, line) for line in lines]
+            return guest.access_log
+        if source.file_path == ERROR_LOG:
+            return guest.error_log
+        lines = guest.file(source.file_path) or []
+        return [(guest.launched, line) for line in lines]
+
+    def _has_unshipped(self, guest: Guest) -> bool:
+        """Whether any file the agent tails has lines it has not shipped (a
+        cheap test first: most guests have nothing new at most ticks)."""
+        return any(
+            len(self._entries(guest, source))
+            > guest.shipped.get(source.file_path + "|" + source.log_group_name, 0)
+            for source in guest.agent_sources
+        )
+
+    def _ship(self, logs: Any, guest: Guest, source: LogSource, now: float) -> None:
+        entries = self._entries(guest, source)
         done = guest.shipped.get(source.file_path + "|" + source.log_group_name, 0)
         flush = self.clock.real(Timing.LOG_FLUSH)
         # The agent tails the file: lines in the order they were written, up
