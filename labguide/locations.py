@@ -52,6 +52,16 @@ def log_dir() -> Path:
     return user_log_path(APP_NAME, appauthor=False)
 
 
+def cache_dir() -> Path:
+    """Where labguide keeps what it can always remake (the validated catalog)."""
+    override = os.environ.get("LABGUIDE_HOME")
+    if override:
+        return Path(override) / "cache"
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False)
+
+
 def sandbox_dir() -> Path:
     """Where the sandbox keeps its world between runs."""
     override = os.environ.get("LABGUIDE_HOME")

@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def check_catalog(args: argparse.Namespace) -> int:
     """Validates a catalog: exit 0 when sound, 2 with every mistake listed."""
-    from labguide.catalog import CatalogError, load_catalog
+    # A check always validates: it never answers from the catalog cache.
+    from labguide.catalog.loader import CatalogError, load_catalog
 
     try:
         catalog = load_catalog(args.path)
