@@ -150,11 +150,18 @@ class StartScreen(Speaks, Screen[None]):
     def on_mount(self) -> None:
         self.query_one(f"#language-{self.guide.language}", RadioButton).value = True
         self.translate()
+        self.query_one("#participant", Input).focus()
+        # The workers import boto3 and start the sandbox: begun after the
+        # first paint, they do not hold the screen up (Python runs one thread
+        # at a time).
+        self.call_after_refresh(self.begin)
+
+    def begin(self) -> None:
+        """Reads the saved sessions and, in the sandbox, starts reaching it."""
         self.load()
         if self.place.is_sandbox:
             # AWS waits for the profiles, so as to ask with the one offered.
             self.connect()
-        self.query_one("#participant", Input).focus()
 
     def on_screen_resume(self) -> None:
         # Back from a lab: its session is closed, so the list has changed.
