@@ -2,8 +2,9 @@
 participants `p001`... are built in one sandbox (time scale 0) through the
 engine, and at each size the class view refreshes twice, cold (its first
 refresh reads every lab's details once) and warm (what every later refresh
-costs). Its peer: `labguide verify` for each participant in turn, the view a
-class would get without the class view.
+costs), then once more with every call taking AWS_LATENCY seconds longer,
+as on AWS. Its peer: `labguide verify` for each participant in turn, the view
+a class would get without the class view.
 
 `python bench/class_view.py 3 30 200` prints one JSON line per size.
 """
@@ -24,10 +25,12 @@ from labguide.catalog import load_catalog
 from labguide.catalog.models import Catalog
 from labguide.engine.classroom import ClassView
 from labguide.engine.session import LabSession
-from labguide.sandbox import Sandbox
+from labguide.sandbox import Faults, Sandbox
 
 REGION = "us-east-1"
 BUILDERS = 4
+AWS_LATENCY = 0.08
+"""Seconds an AWS call typically takes beyond the sandbox's own work."""
 NAIVE_SAMPLE = 30
 """Participants the peer verifies one by one (enough for a per-lab cost)."""
 
@@ -94,6 +97,11 @@ def main(sizes: list[int]) -> None:
             view = ClassView(catalog, Clients(target), account_label="sandbox")
             cold = view.refresh()
             warm = view.refresh()
+            # As on AWS, where each call spends time on the network and in the
+            # service: the reads overlap their waits.
+            sandbox.set_faults(Faults(latency=AWS_LATENCY))
+            remote = view.refresh()
+            sandbox.set_faults(Faults())
             line = {
                 "participants": len(warm.participants),
                 "build_seconds": build_seconds,
@@ -101,6 +109,9 @@ def main(sizes: list[int]) -> None:
                 "cold_seconds": cold.seconds,
                 "warm_calls": warm.total_calls,
                 "warm_seconds": warm.seconds,
+                "latency": AWS_LATENCY,
+                "latency_calls": remote.total_calls,
+                "latency_seconds": remote.seconds,
                 "fallbacks": warm.fallbacks,
                 "passed": sum(p.passed for p in warm.participants),
             }

@@ -278,6 +278,14 @@ class Bench:
             self.say(f"class_view_calls_n{n}", found["warm_calls"])
             self.say(f"class_view_seconds_n{n}", found["warm_seconds"])
             self.say(f"class_view_first_refresh_calls_n{n}", found["cold_calls"])
+            # Read one after another, the calls would add their latency up.
+            latency = found["latency"]
+            self.say(f"class_view_seconds_n{n}_latency", found["latency_seconds"])
+            self.say(
+                f"class_view_latency_vs_one_by_one_ratio_n{n}",
+                found["latency_seconds"]
+                / (found["warm_seconds"] + found["latency_calls"] * latency),
+            )
             if "naive" in found:
                 naive = found["naive"]
                 self.say(f"verify_each_calls_n{naive['labs']}", naive["calls"])

@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--faults",
         default="",
-        help="API faults, e.g. throttle=0.1,error=0.05,drop=0.02,profile-delay=10,seed=7",  # noqa: E501
+        help="API faults, e.g. throttle=0.1,error=0.05,drop=0.02,profile-delay=10,"
+        "latency=0.08,seed=7 (latency: seconds each call waits, as on AWS)",
     )
     serve.add_argument("--state-dir", help="where the world is kept (default: yours)")
     serve.add_argument("--quiet", action="store_true", help="print nothing")

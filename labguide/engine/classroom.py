@@ -120,6 +120,8 @@ SETTLE_SECONDS = 600.0
 health may still change without anything else changing."""
 WORKERS = 8
 """Participants evaluated at once (the web check waits on HTTP)."""
+READERS = 8
+"""Account-wide lists read at once."""
 SSM_IDS_PER_CALL = 50
 EVERY_INSTANCE = "*"
 """Where a Run Command sent by tags is remembered."""
@@ -338,7 +340,6 @@ class _Reader:
                 _listed(ec2, "describe_launch_templates", "LaunchTemplates", **lab),
             ),
             ("volumes", _listed(ec2, "describe_volumes", "Volumes", **lab)),
-            ("route_tables", functools.partial(self._route_tables, snapshot)),
             ("default_versions", self._default_versions),
             ("instances", self._instances),
             ("groups", self._groups),
@@ -369,20 +370,37 @@ class _Reader:
             ("roles", self._roles),
             ("profiles", self._profiles),
         ]
-        for name, read in sources:
-            self._source(snapshot, name, read)
-            if name == "groups":
-                self._add_group_instances(snapshot)
-        # These two need the instances read above.
-        self._source(
-            snapshot, "managed_nodes", functools.partial(self._managed_nodes, snapshot)
-        )
-        self._source(
-            snapshot,
-            "commands",
-            functools.partial(self._commands, snapshot),
-            keep=False,
-        )
+        # The lists are independent, so they are read at once: a refresh then
+        # waits about as long as its slowest chain of calls (the instances,
+        # then Session Manager's nodes), not the sum of some sixty calls.
+        with ThreadPoolExecutor(
+            max_workers=READERS, thread_name_prefix="class-read"
+        ) as pool:
+
+            def each(*reads: tuple[str, Callable[[], Any], bool]) -> None:
+                waiting = [pool.submit(self._source, snapshot, *read) for read in reads]
+                for future in waiting:
+                    future.result()
+
+            each(*((name, read, True) for name, read in sources))
+            # These need what was read above: the tables of the lab's VPCs,
+            # the instances of its groups.
+            each(
+                ("route_tables", functools.partial(self._route_tables, snapshot), True),
+                (
+                    "group_instances",
+                    functools.partial(self._add_group_instances, snapshot),
+                    False,
+                ),
+            )
+            each(
+                (
+                    "managed_nodes",
+                    functools.partial(self._managed_nodes, snapshot),
+                    True,
+                ),
+                ("commands", functools.partial(self._commands, snapshot), False),
+            )
         return snapshot
 
     def _source(

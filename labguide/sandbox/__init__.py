@@ -31,7 +31,7 @@ The control API, under `/_sandbox` on the same endpoint (JSON):
 
 - `GET /status`: endpoint, pid, time scale, faults, a summary of the world;
 - `GET|POST /faults`: the fault rates (`throttle`, `error`, `drop`,
-  `profile_delay`, `seed`);
+  `profile_delay`, `latency`, `seed`);
 - `POST /time-scale` `{"scale": 0.1}`;
 - `POST /confirm-email` `{"topic_arn"?, "endpoint"?}`: as clicking the link;
 - `GET /outbox`: the e-mails the sandbox would have sent;

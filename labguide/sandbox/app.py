@@ -226,6 +226,9 @@ class SandboxApp:
             # client that went away and says nothing; an empty answer would
             # print a traceback for every dropped call.
             raise ConnectionAbortedError("fault: connection dropped")
+        latency = self.injector.faults.latency
+        if latency:
+            time.sleep(latency)
 
         with self.lock:
             self.tick_if_due()

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Literal
 
 FaultKind = Literal["throttle", "error", "drop"]
+MAX_SECONDS = 3600.0
+"""The longest wait a fault may set (a typing slip should not hang calls)."""
 
 
 @dataclass
@@ -29,6 +31,10 @@ class Faults:
     profile_delay: float = 0.0
     """Real seconds a new instance profile stays unusable by EC2 (launches
     naming it fail with AWS's "Invalid IAM Instance Profile" error)."""
+    latency: float = 0.0
+    """Real seconds every API call waits before it is answered, outside the
+    sandbox's lock, as calls to AWS spend on the network and in the service
+    (0.05 to 0.1 is typical): concurrent calls overlap their waits."""
     seed: int = 0
     """The seed of the generator that decides which calls fail."""
 
@@ -38,7 +44,8 @@ class Faults:
 
     @classmethod
     def parse(cls, text: str) -> Faults:
-        """Reads `throttle=0.1,error=0.05,drop=0.02,profile-delay=10,seed=7`.
+        """Reads `throttle=0.1,error=0.05,drop=0.02,profile-delay=10,seed=7`
+        (and `latency=0.08`).
 
         Raises:
             ValueError: an unknown fault or a value out of range.
@@ -68,9 +75,11 @@ class Faults:
                 raise ValueError(f"fault {key} needs a number, not {raw!r}") from None
             if key == "seed":
                 values[key] = int(number)
-            elif key == "profile_delay":
-                if number < 0:
-                    raise ValueError("profile_delay must be 0 or more seconds")
+            elif key in ("profile_delay", "latency"):
+                if not 0.0 <= number <= MAX_SECONDS:
+                    raise ValueError(
+                        f"{key} must be between 0 and {MAX_SECONDS:g} seconds"
+                    )
                 values[key] = number
             else:
                 if not 0.0 <= number <= 1.0:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+import threading
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -68,6 +72,47 @@ def test_faults_strike_at_their_rate_with_the_protocols_error_shapes() -> None:
     } <= set(first)
     struck = sum(1 for outcome in first if outcome != "ok") / len(first)
     assert 0.3 <= struck <= 0.5
+
+
+def test_fault_settings_are_read_and_bounded() -> None:
+    faults = Faults.parse("throttle=0.1, latency=0.08, profile-delay=10, seed=3")
+
+    assert (faults.throttle, faults.latency, faults.profile_delay, faults.seed) == (
+        0.1,
+        0.08,
+        10.0,
+        3,
+    )
+    for wrong, words in (
+        ("latency=-1", "latency must be between 0 and 3600 seconds"),
+        ("latency=7200", "latency must be between 0 and 3600 seconds"),
+        ("latency=soon", "fault latency needs a number, not 'soon'"),
+        ("throttle=2", "fault throttle is a rate between 0 and 1"),
+        ("lag=1", "unknown fault 'lag'"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(words)):
+            Faults.parse(wrong)
+
+
+def test_latency_holds_each_call_without_holding_the_sandbox() -> None:
+    with Sandbox(time_scale=0) as sandbox:
+        ec2 = bare_client(sandbox, "ec2")
+        sandbox.set_faults(Faults(latency=4))
+        answers: list[object] = []
+        call = threading.Thread(
+            target=lambda: answers.append(ec2.describe_vpcs())  # type: ignore[attr-defined]
+        )
+        call.start()
+        # While that call waits out its latency, the sandbox answers others.
+        url = f"{sandbox.endpoint_url}/_sandbox/status"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            status = json.load(response)
+        still_waiting = call.is_alive()
+        call.join(timeout=30)
+
+    assert status["faults"]["latency"] == 4
+    assert still_waiting
+    assert not call.is_alive() and len(answers) == 1
 
 
 def test_a_fresh_instance_profile_is_refused_until_it_propagates(
