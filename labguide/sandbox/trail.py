@@ -11,6 +11,7 @@ delivery delay (scaled), newest first, 50 to a page.
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import re
 import uuid
@@ -190,7 +191,10 @@ class Trail:
         }
         # IAM is global: AWS shows its events in us-east-1.
         region = "us-east-1" if call.service in ("iam", "sts") else call.region
-        self.events.append(Event(region, now, fields))
+        # Kept in the order recorded, so that a lookup from a start time skips
+        # the older events (a wall clock set back must not break that order).
+        recorded = max(now, self.events[-1].recorded) if self.events else now
+        self.events.append(Event(region, recorded, fields))
         if len(self.events) > MAX_EVENTS:
             del self.events[: len(self.events) - MAX_EVENTS]
 
@@ -232,9 +236,12 @@ class Trail:
                 )
 
         now = clock.now()
+        first = 0
+        if start is not None:
+            first = bisect.bisect_left(self.events, start, key=lambda e: e.recorded)
         delivered = [
             event
-            for event in self.events
+            for event in self.events[first:]
             if event.region == region
             and clock.passed(event.recorded, Timing.CLOUDTRAIL_DELIVERY, now)
             and (start is None or event.recorded >= start)

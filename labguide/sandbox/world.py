@@ -278,6 +278,10 @@ class Datum:
     value: float
 
 
+Series = dict[tuple[str, str, frozenset[tuple[str, str]]], list[Datum]]
+"""Data points by metric: (namespace, name, dimensions)."""
+
+
 # The world --------------------------------------------------------------------
 
 
@@ -303,17 +307,23 @@ class World:
         out of its window), as of the last tick; None when nothing will."""
         self.round_robin: dict[str, int] = {}
         self.random = random.Random(7)
+        self._served: set[str] = set()
+        """Balancers (their ARNs' last part) that served a page since the
+        alarms were last evaluated."""
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("clock", None)
         state.pop("_memo", None)
+        state.pop("_index", None)
+        state.pop("_served", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("wake_at", None)
         self.clock = Clock(0)
+        self._served = set()
 
     # -- the tick --------------------------------------------------------
 
@@ -336,6 +346,7 @@ class World:
             self._subscriptions,
             lambda: self._alarms(now),
         ]
+        self._served = set()
         try:
             # Each part on its own: a fault in one (shipping logs, say) must
             # not freeze the others (e-mail, alarms) for the rest of the lab.
@@ -349,14 +360,20 @@ class World:
 
     def tick_traffic(self) -> None:
         """Advances only what a request for a page changes: nginx's logs to
-        ship and the load balancer's metrics for the alarms (a full tick also
-        re-checks every target's health, which a page request leaves as is)."""
+        ship and the alarms on the metrics of the balancers that served (a
+        full tick also re-checks every target's health, which a page request
+        leaves as is, and every alarm)."""
         now = self.clock.now()
+        served, self._served = self._served, set()
         self._memo = {}
         try:
-            for phase in (self._ship_logs, self._alarms):
+            phases: list[Callable[[], None]] = [
+                lambda: self._ship_logs(now),
+                lambda: self._alarms(now, balancers=served),
+            ]
+            for phase in phases:
                 try:
-                    phase(now)
+                    phase()
                 except Exception:  # noqa: BLE001 - logged; the world goes on
                     log.exception("a part of the lab world failed to advance")
         finally:
@@ -811,6 +828,7 @@ class World:
                 }
             ),
         ]
+        self._served.add(suffix)
         cloudwatch = backend("cloudwatch", region)
         for dimensions in dimension_sets:
             self.metrics.append(Datum(now, "AWS/ApplicationELB", name, dimensions, 1.0))
@@ -829,10 +847,11 @@ class World:
                     }
                 ],
             )
-        # Keep a day of data: the alarm looks at minutes.
-        cutoff = now - max(86400 * self.clock.scale, 3600)
-        if self.metrics and self.metrics[0].at < cutoff:
-            self.metrics = [d for d in self.metrics if d.at >= cutoff]
+        # Keep a day of data (the alarm looks at minutes), dropping the oldest
+        # a quarter at a time: a busy balancer adds data with every page.
+        keep = max(86400 * self.clock.scale, 3600)
+        if self.metrics and self.metrics[0].at < now - keep * 1.25:
+            self.metrics = [d for d in self.metrics if d.at >= now - keep]
 
     # -- Systems Manager -----------------------------------------------------
 
@@ -1012,10 +1031,17 @@ class World:
 
     # -- alarms ------------------------------------------------------------------
 
-    def _alarms(self, now: float) -> None:
+    def _alarms(self, now: float, balancers: set[str] | None = None) -> None:
+        """Evaluates the alarms: all of them, or only those watching one of
+        `balancers` (the only metrics a served page adds to)."""
         for region, cloudwatch in backends("cloudwatch"):
             for alarm in list(cloudwatch.alarms.values()):
                 if not alarm.metric_name or not alarm.namespace:
+                    continue
+                if balancers is not None and not any(
+                    d.name == "LoadBalancer" and d.value in balancers
+                    for d in alarm.dimensions
+                ):
                     continue
                 state, reason = self._evaluate(alarm, now)
                 if state is None or state == alarm.state_value:
@@ -1031,12 +1057,18 @@ class World:
                     for action in actions:
                         self._notify(region, action, alarm, state, reason, now)
 
-    def _series(self) -> dict[tuple[str, str, frozenset[tuple[str, str]]], list[Datum]]:
-        """The data points by metric (namespace, name, dimensions)."""
-        series: dict[tuple[str, str, frozenset[tuple[str, str]]], list[Datum]] = {}
-        for datum in self.metrics:
+    def _series(self) -> Series:
+        """The data points by metric (namespace, name, dimensions): an index
+        brought up to date with the points added since it was last asked
+        for, and built afresh only when old points were dropped."""
+        index: tuple[list[Datum], int, Series] | None = getattr(self, "_index", None)
+        if index is None or index[0] is not self.metrics:
+            index = (self.metrics, 0, {})
+        metrics, counted, series = index
+        for datum in metrics[counted:]:
             key = (datum.namespace, datum.name, datum.dimensions)
             series.setdefault(key, []).append(datum)
+        self._index = (metrics, len(metrics), series)
         return series
 
     def _evaluate(self, alarm: Any, now: float) -> tuple[str | None, str]:
@@ -1044,16 +1076,8 @@ class World:
         periods = int(alarm.evaluation_periods or 1)
         window = max(self.clock.real(period * periods), Timing.ALARM_MIN_WINDOW)
         wanted = frozenset((d.name, d.value) for d in alarm.dimensions)
-        series = self._memoized("metrics", self._series)
         key = (alarm.namespace, alarm.metric_name, wanted)
-        data = [
-            d
-            for d in (series.get(key, []) if series is not None else self.metrics)
-            if d.namespace == alarm.namespace
-            and d.name == alarm.metric_name
-            and d.dimensions == wanted
-            and d.at >= now - window
-        ]
+        data = [d for d in self._series().get(key, []) if d.at >= now - window]
         values = [d.value for d in data]
         if data:
             # The evaluation may change once the oldest of these ages out.

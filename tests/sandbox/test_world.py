@@ -534,3 +534,44 @@ def test_email_waits_for_confirmation_and_the_alarm_mails_only_then(
     assert mails[-1]["to"] == EMAIL
     assert mails[-1]["subject"] == 'ALARM: "ops-case-alb-5xx" in US East (N. Virginia)'
     assert instance
+
+
+def test_cloudtrail_lookups_from_a_start_time_see_only_the_later_calls(
+    lab: Lab,
+) -> None:
+    ec2, trail = lab.client("ec2"), lab.client("cloudtrail")
+    ec2.describe_key_pairs()
+    time.sleep(1.1)
+    between = time.time()
+    time.sleep(0.1)
+    ec2.describe_key_pairs()
+    name = [{"AttributeKey": "EventName", "AttributeValue": "DescribeKeyPairs"}]
+
+    later = trail.lookup_events(LookupAttributes=name, StartTime=between)["Events"]
+    both = trail.lookup_events(LookupAttributes=name, StartTime=between - 60)["Events"]
+    assert len(later) == 1
+    assert len(both) == 2
+    assert later[0]["EventId"] == both[0]["EventId"]
+
+
+def test_the_alarms_metric_index_follows_new_and_dropped_points(
+    catalog: Catalog,
+) -> None:
+    from labguide.sandbox.clock import Clock
+    from labguide.sandbox.world import Datum, World
+
+    world = World(Clock(0))
+    here = frozenset({("LoadBalancer", "app/a/1")})
+    there = frozenset({("LoadBalancer", "app/b/2")})
+    key = ("AWS/ApplicationELB", "RequestCount", here)
+
+    def datum(at: float, dimensions: frozenset[tuple[str, str]]) -> Datum:
+        return Datum(at, "AWS/ApplicationELB", "RequestCount", dimensions, 1.0)
+
+    world.metrics.extend([datum(1, here), datum(2, there)])
+    assert [d.at for d in world._series()[key]] == [1]
+    world.metrics.append(datum(3, here))
+    assert [d.at for d in world._series()[key]] == [1, 3]
+    # Old points dropped: the index is built afresh, without them.
+    world.metrics = [d for d in world.metrics if d.at > 1]
+    assert [d.at for d in world._series()[key]] == [3]
