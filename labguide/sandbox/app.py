@@ -48,6 +48,8 @@ StartResponse = Callable[..., Any]
 TICK_GAP = 0.02
 """Real seconds a tick stays fresh for reads while time runs (a scale above
 0): far below the shortest scaled wait a lab sees."""
+BALANCER_DOMAIN = ".elb.amazonaws.com"
+"""The end of every load balancer's DNS name."""
 
 _STATUS_TEXT = {
     200: "OK",
@@ -157,6 +159,7 @@ class SandboxApp:
     def changed(self) -> None:
         """Notes a change: the next answer ticks first, and it is saved."""
         self._stale = True
+        self.world.forget()
         self.on_change()
 
     # -- WSGI ---------------------------------------------------------------
@@ -201,6 +204,11 @@ class SandboxApp:
             if page is not None:
                 status, headers, content = page
                 return _respond(start_response, status, headers, content)
+            if host.split(":", 1)[0].lower().rstrip(".").endswith(BALANCER_DOMAIN):
+                # No balancer has that name (any more): on AWS the name would
+                # not resolve, so the client gets no answer at all, not moto's.
+                _hang_up(environ)
+                raise ConnectionAbortedError(f"no load balancer is named {host}")
             return self._moto(environ, start_response)
 
         return self.api(environ, start_response, call, body)
@@ -215,12 +223,7 @@ class SandboxApp:
         """Answers an AWS API call."""
         fault = self.injector.draw()
         if fault == "drop":
-            connection = environ.get("werkzeug.socket")
-            if isinstance(connection, socket.socket):
-                try:
-                    connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            _hang_up(environ)
             log.info("fault: dropped %s %s", call.service, call.action)
             # werkzeug takes a ConnectionError from the application as a
             # client that went away and says nothing; an empty answer would
@@ -294,6 +297,8 @@ class SandboxApp:
     ) -> Iterable[bytes]:
         with self.lock:
             status, headers, content = self._call_moto(environ)
+            # moto's own API (a reset, say) may change anything.
+            self.world.forget()
         return _respond(
             start_response,
             status,
@@ -319,6 +324,9 @@ class SandboxApp:
                 return self._control(method, path.rstrip("/") or "/status", data, query)
             except (KeyError, ValueError) as problem:
                 return 400, {"error": str(problem).strip("'\"")}
+            finally:
+                # A drill or a restore may have changed anything.
+                self.world.forget()
 
     def _control(
         self, method: str, path: str, data: dict[str, Any], query: dict[str, str]
@@ -383,6 +391,16 @@ class SandboxApp:
                 "nginx": guest.nginx_state(self.world.clock, self.world.clock.now())
             }
         return 404, {"error": f"no control endpoint {method} {path}"}
+
+
+def _hang_up(environ: dict[str, Any]) -> None:
+    """Closes the client's connection without an answer."""
+    connection = environ.get("werkzeug.socket")
+    if isinstance(connection, socket.socket):
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _respond(

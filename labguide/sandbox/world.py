@@ -310,6 +310,10 @@ class World:
         self._served: set[str] = set()
         """Balancers (their ARNs' last part) that served a page since the
         alarms were last evaluated."""
+        self._shipping: set[str] = set()
+        """Instances that logged a request since their logs were last shipped."""
+        self._standing: dict[str, Any] = {}
+        """The indexes pages are answered from (see `forget`)."""
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -317,6 +321,8 @@ class World:
         state.pop("_memo", None)
         state.pop("_index", None)
         state.pop("_served", None)
+        state.pop("_shipping", None)
+        state.pop("_standing", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -324,6 +330,8 @@ class World:
         self.__dict__.setdefault("wake_at", None)
         self.clock = Clock(0)
         self._served = set()
+        self._shipping = set()
+        self._standing = {}
 
     # -- the tick --------------------------------------------------------
 
@@ -334,6 +342,7 @@ class World:
         # target and instance: from indexes built once per tick, it stays
         # linear in the number of labs (a class of 200 holds 400 instances).
         self._memo: dict[str, Any] | None = {}
+        self._standing = {}
         self.wake_at = None
         phases: list[Callable[[], None]] = [
             lambda: self._balancers(now),
@@ -347,6 +356,7 @@ class World:
             lambda: self._alarms(now),
         ]
         self._served = set()
+        self._shipping = set()
         try:
             # Each part on its own: a fault in one (shipping logs, say) must
             # not freeze the others (e-mail, alarms) for the rest of the lab.
@@ -356,7 +366,17 @@ class World:
                 except Exception:  # noqa: BLE001 - logged; the world goes on
                     log.exception("a part of the lab world failed to advance")
         finally:
+            # A tick changes what the indexes hold (it replaces lost
+            # instances): they are built afresh for what comes next.
             self._memo = None
+            self._standing = {}
+
+    def forget(self) -> None:
+        """Drops the indexes pages are answered from: called on every change
+        to the account (a page changes only logs and metrics, so between
+        changes a class's pages share one set of indexes instead of each
+        building them over every lab)."""
+        self._standing = {}
 
     def tick_traffic(self) -> None:
         """Advances only what a request for a page changes: nginx's logs to
@@ -365,10 +385,11 @@ class World:
         leaves as is, and every alarm)."""
         now = self.clock.now()
         served, self._served = self._served, set()
-        self._memo = {}
+        shipping, self._shipping = self._shipping, set()
+        self._memo = self._standing
         try:
             phases: list[Callable[[], None]] = [
-                lambda: self._ship_logs(now),
+                lambda: self._ship_logs(now, guests=shipping),
                 lambda: self._alarms(now, balancers=served),
             ]
             for phase in phases:
@@ -376,13 +397,21 @@ class World:
                     phase()
                 except Exception:  # noqa: BLE001 - logged; the world goes on
                     log.exception("a part of the lab world failed to advance")
+            # Lines the agent has not flushed yet go at a later tick.
+            self._shipping |= {
+                instance_id
+                for instance_id in shipping
+                if instance_id in self.guests
+                and self._has_unshipped(self.guests[instance_id])
+            }
         finally:
             self._memo = None
 
     def _memoized(
         self, key: str, build: Callable[[], dict[Any, Any]]
     ) -> dict[Any, Any] | None:
-        """This tick's index `key` (built on first use); None outside a tick."""
+        """The index `key` (built on first use) of this tick, or of the pages
+        answered since the last change; None otherwise."""
         memo = getattr(self, "_memo", None)
         if memo is None:
             return None
@@ -720,6 +749,16 @@ class World:
     def balancer_by_host(self, host: str) -> tuple[str, Any, Any] | None:
         """(region, elbv2 backend, balancer) whose DNS name is `host`."""
         name = host.split(":", 1)[0].lower().rstrip(".")
+        index = self._memoized(
+            "hosts",
+            lambda: {
+                balancer.dns_name.lower(): (region, elbv2, balancer)
+                for region, elbv2 in backends("elbv2")
+                for balancer in elbv2.load_balancers.values()
+            },
+        )
+        if index is not None:
+            return index.get(name)
         for region, elbv2 in backends("elbv2"):
             for balancer in elbv2.load_balancers.values():
                 if balancer.dns_name.lower() == name:
@@ -731,6 +770,17 @@ class World:
     ) -> tuple[int, dict[str, str], bytes] | None:
         """An HTTP request to a load balancer's DNS name, answered as it would
         be; None when no balancer has that name."""
+        if getattr(self, "_memo", None) is not None:
+            return self._request(host, method, path, client, agent)
+        self._memo = self._standing
+        try:
+            return self._request(host, method, path, client, agent)
+        finally:
+            self._memo = None
+
+    def _request(
+        self, host: str, method: str, path: str, client: str, agent: str
+    ) -> tuple[int, dict[str, str], bytes] | None:
         found = self.balancer_by_host(host)
         if found is None:
             return None
@@ -803,6 +853,7 @@ class World:
         status, body, problem = guest.serve(path, self.clock, now)
         address = _balancer_address(balancer, guest)
         guest.access(now, address, method, path, status, len(body), agent, client)
+        self._shipping.add(guest.instance_id)
         if problem:
             guest.error(now, problem, address, f"{method} {path} HTTP/1.1", host)
         self._emit(
@@ -904,8 +955,12 @@ class World:
                 )
                 guest.nginx_noted = True
 
-    def _ship_logs(self, now: float) -> None:
+    def _ship_logs(self, now: float, guests: set[str] | None = None) -> None:
+        """Ships what the agents tail: on every instance, or on `guests` only
+        (those that served a page since)."""
         for guest in self.guests.values():
+            if guests is not None and guest.instance_id not in guests:
+                continue
             if not self._has_unshipped(guest):
                 continue
             if not guest.agent_running(self.clock, now):

@@ -575,3 +575,51 @@ def test_the_alarms_metric_index_follows_new_and_dropped_points(
     # Old points dropped: the index is built afresh, without them.
     world.metrics = [d for d in world.metrics if d.at > 1]
     assert [d.at for d in world._series()[key]] == [3]
+
+
+def test_pages_follow_changes_made_between_them(lab: Lab, sandbox: Sandbox) -> None:
+    # Pages share the indexes they are answered from until the account
+    # changes: a balancer made, a target group pointed elsewhere, a balancer
+    # deleted, each shows in the very next page (the spare balancer has the
+    # ALB's security group: the instances take HTTP from it alone).
+    elbv2 = lab.client("elbv2")
+    assert get(sandbox, dns_name(lab))[0] == 200
+    subnets = [
+        s["SubnetId"]
+        for s in lab.client("ec2").describe_subnets(
+            Filters=[{"Name": "vpc-id", "Values": [lab.ids["vpc"]]}]
+        )["Subnets"]
+    ]
+    spare = elbv2.create_load_balancer(
+        Name="ops-case-spare",
+        Subnets=subnets[:2],
+        SecurityGroups=[lab.ids["groups"]["ops-case-sg-alb"]],
+    )["LoadBalancers"][0]
+    listener = elbv2.create_listener(
+        LoadBalancerArn=spare["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[
+            {
+                "Type": "fixed-response",
+                "FixedResponseConfig": {"StatusCode": "418", "MessageBody": "spare"},
+            }
+        ],
+    )["Listeners"][0]
+    spare_name = elbv2.describe_load_balancers(
+        LoadBalancerArns=[spare["LoadBalancerArn"]]
+    )["LoadBalancers"][0]["DNSName"]
+    assert get(sandbox, spare_name) == (418, "spare")
+
+    elbv2.modify_listener(
+        ListenerArn=listener["ListenerArn"],
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": lab.ids["target_group"]}],
+    )
+    status, page = get(sandbox, spare_name)
+    assert status == 200 and "<h1>ops-case web</h1>" in page
+
+    elbv2.delete_load_balancer(LoadBalancerArn=spare["LoadBalancerArn"])
+    # As a name that no longer resolves: no answer at all.
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        get(sandbox, spare_name)
+    assert get(sandbox, dns_name(lab))[0] == 200
