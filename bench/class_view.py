@@ -1,10 +1,11 @@
-"""The class view's cost as a class grows, in a process of its own: labs of
-participants `p001`... are built in one sandbox (time scale 0) through the
-engine, and at each size the class view refreshes twice, cold (its first
-refresh reads every lab's details once) and warm (what every later refresh
-costs), then once more with every call taking AWS_LATENCY seconds longer,
-as on AWS. Its peer: `labguide verify` for each participant in turn, the view
-a class would get without the class view.
+"""The class view's cost as a class grows: labs of participants `p001`...
+are built through the engine in one sandbox (time scale 0), which runs as
+its own process (`labguide sandbox serve`, as for a workshop), and at each
+size the class view refreshes twice, cold (its first refresh reads every
+lab's details once) and warm (what every later refresh costs), then once
+more with every call taking AWS_LATENCY seconds longer, as on AWS. Its peer:
+`labguide verify` for each participant in turn, the view a class would get
+without the class view.
 
 `python bench/class_view.py 3 30 200` prints one JSON line per size.
 """
@@ -12,11 +13,14 @@ a class would get without the class view.
 from __future__ import annotations
 
 import json
-import logging
+import os
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from labguide.aws.clients import Clients
@@ -25,7 +29,7 @@ from labguide.catalog import load_catalog
 from labguide.catalog.models import Catalog
 from labguide.engine.classroom import ClassView
 from labguide.engine.session import LabSession
-from labguide.sandbox import Faults, Sandbox
+from labguide.sandbox.daemon import SandboxInfo, control
 
 REGION = "us-east-1"
 BUILDERS = 4
@@ -81,44 +85,79 @@ def naive(catalog: Catalog, target: Target, home: Path, count: int) -> dict:
     return {"calls": calls, "seconds": time.perf_counter() - began, "labs": count}
 
 
+@contextmanager
+def sandbox_process(home: Path) -> Iterator[SandboxInfo]:
+    """`labguide sandbox serve` at time scale 0, in a home of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["LABGUIDE_HOME"] = str(home)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labguide", "sandbox", "serve", "--time-scale", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("export AWS_ENDPOINT_URL="):
+                port = int(line.strip().rsplit(":", 1)[1])
+                break
+        else:
+            raise RuntimeError("the sandbox did not start")
+        yield SandboxInfo(process.pid, "127.0.0.1", port, str(home / "sandbox"))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def main(sizes: list[int]) -> None:
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     catalog = load_catalog()
-    with Sandbox(time_scale=0) as sandbox, tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
-        target = sandbox.target(REGION)
-        built = 0
-        compared = False
-        for size in sorted(sizes):
-            began = time.perf_counter()
-            build(catalog, target, home / "sessions", built, size)
-            build_seconds = time.perf_counter() - began
-            built = size
-            view = ClassView(catalog, Clients(target), account_label="sandbox")
-            cold = view.refresh()
-            warm = view.refresh()
-            # As on AWS, where each call spends time on the network and in the
-            # service: the reads overlap their waits.
-            sandbox.set_faults(Faults(latency=AWS_LATENCY))
-            remote = view.refresh()
-            sandbox.set_faults(Faults())
-            line = {
-                "participants": len(warm.participants),
-                "build_seconds": build_seconds,
-                "cold_calls": cold.total_calls,
-                "cold_seconds": cold.seconds,
-                "warm_calls": warm.total_calls,
-                "warm_seconds": warm.seconds,
-                "latency": AWS_LATENCY,
-                "latency_calls": remote.total_calls,
-                "latency_seconds": remote.seconds,
-                "fallbacks": warm.fallbacks,
-                "passed": sum(p.passed for p in warm.participants),
-            }
-            if size >= NAIVE_SAMPLE and not compared:
-                line["naive"] = naive(catalog, target, home / "naive", NAIVE_SAMPLE)
-                compared = True
-            print(json.dumps(line), flush=True)
+        with sandbox_process(home / "labguide") as sandbox:
+            measure(catalog, sandbox, home, sizes)
+
+
+def measure(
+    catalog: Catalog, sandbox: SandboxInfo, home: Path, sizes: list[int]
+) -> None:
+    target = sandbox.target(REGION)
+    built = 0
+    compared = False
+    for size in sorted(sizes):
+        began = time.perf_counter()
+        build(catalog, target, home / "sessions", built, size)
+        build_seconds = time.perf_counter() - began
+        built = size
+        view = ClassView(catalog, Clients(target), account_label="sandbox")
+        cold = view.refresh()
+        warm = view.refresh()
+        # As on AWS, where each call spends time on the network and in the
+        # service: the reads overlap their waits.
+        control(sandbox, "/faults", {"latency": AWS_LATENCY})
+        remote = view.refresh()
+        control(sandbox, "/faults", {"latency": 0})
+        line = {
+            "participants": len(warm.participants),
+            "build_seconds": build_seconds,
+            "cold_calls": cold.total_calls,
+            "cold_seconds": cold.seconds,
+            "warm_calls": warm.total_calls,
+            "warm_seconds": warm.seconds,
+            "latency": AWS_LATENCY,
+            "latency_calls": remote.total_calls,
+            "latency_seconds": remote.seconds,
+            "fallbacks": warm.fallbacks,
+            "passed": sum(p.passed for p in warm.participants),
+        }
+        if size >= NAIVE_SAMPLE and not compared:
+            line["naive"] = naive(catalog, target, home / "naive", NAIVE_SAMPLE)
+            compared = True
+        print(json.dumps(line), flush=True)
 
 
 if __name__ == "__main__":
