@@ -62,6 +62,10 @@ class Bench:
         base["AWS_CONFIG_FILE"] = str(folder / "no-aws-config")
         base["AWS_SHARED_CREDENTIALS_FILE"] = str(folder / "no-aws-credentials")
         base["AWS_EC2_METADATA_DISABLED"] = "true"
+        # The AWS CLI of this interpreter's environment (the test extras
+        # install it), even when that environment is not activated.
+        scripts = str(Path(PYTHON).parent)
+        base["PATH"] = os.pathsep.join([scripts, base.get("PATH", "")])
         self.env = base
 
     def say(self, name: str, value: object) -> None:
