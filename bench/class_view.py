@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +21,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+
+from sandbox_process import start_sandbox, stop_sandbox
 
 from labguide.aws.clients import Clients
 from labguide.aws.target import Target
@@ -90,28 +91,12 @@ def sandbox_process(home: Path) -> Iterator[SandboxInfo]:
     """`labguide sandbox serve` at time scale 0, in a home of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["LABGUIDE_HOME"] = str(home)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "labguide", "sandbox", "serve", "--time-scale", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    process, exports = start_sandbox(env)
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("export AWS_ENDPOINT_URL="):
-                port = int(line.strip().rsplit(":", 1)[1])
-                break
-        else:
-            raise RuntimeError("the sandbox did not start")
+        port = int(exports["AWS_ENDPOINT_URL"].rsplit(":", 1)[1])
         yield SandboxInfo(process.pid, "127.0.0.1", port, str(home / "sandbox"))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_sandbox(process)
 
 
 def main(sizes: list[int]) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from critical_path import one_at_a_time, shortest
+from sandbox_process import start_sandbox, stop_sandbox
 from terminal import Terminal
 
 from labguide.catalog import load_catalog
@@ -176,24 +177,8 @@ class Bench:
     def serve(self, env: dict[str, str], scale: float = 0.0) -> dict[str, str]:
         """Starts `labguide sandbox serve` for this home; returns the AWS
         variables that reach it."""
-        state = Path(env["LABGUIDE_HOME"]) / "sandbox"
-        process = subprocess.Popen(
-            [PYTHON, "-m", "labguide", "sandbox", "serve", "--time-scale", str(scale)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        process, exports = start_sandbox(env, scale)
         self.servers.append(process)
-        assert process.stdout is not None
-        exports: dict[str, str] = {}
-        while len(exports) < 4:
-            line = process.stdout.readline().decode()
-            if not line:
-                raise RuntimeError("the sandbox did not start")
-            if line.startswith("export "):
-                key, _, value = line.removeprefix("export ").strip().partition("=")
-                exports[key] = value
-        wait_for(lambda: (state / "server.json").is_file(), 30)
         return exports
 
     def full_lab(self) -> None:
@@ -319,11 +304,7 @@ class Bench:
 
     def close(self) -> None:
         for server in self.servers:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_sandbox(server, timeout=20)
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
