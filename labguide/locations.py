@@ -32,6 +32,13 @@ def userdata_dir() -> Path:
     return _data_root() / "userdata"
 
 
+def catalog_userdata_dir(catalog: Path) -> Path:
+    """The user data folder a catalog's steps name their scripts in: the
+    `userdata/` folder beside the catalog, or the bundled one."""
+    beside = catalog.parent / "userdata"
+    return beside if beside.is_dir() else userdata_dir()
+
+
 def state_dir() -> Path:
     """Where sessions are kept: `LABGUIDE_HOME` or the user data dir."""
     override = os.environ.get("LABGUIDE_HOME")

@@ -28,7 +28,7 @@ import pydantic
 
 from labguide import __version__
 from labguide.catalog.models import Catalog
-from labguide.locations import bundled_catalog_path, cache_dir, userdata_dir
+from labguide.locations import bundled_catalog_path, cache_dir, catalog_userdata_dir
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,7 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
 def _key(file: Path) -> str | None:
     """A hash of everything the validated catalog depends on; None when the
     catalog cannot be read (validation then reports why)."""
-    beside = file.parent / "userdata"
-    folder = beside if beside.is_dir() else userdata_dir()
+    folder = catalog_userdata_dir(file)
     digest = hashlib.sha256(FORMAT)
     for part in (sys.version, pydantic.VERSION, __version__):
         _feed(digest, part.encode())

@@ -36,7 +36,11 @@ from labguide.catalog.parameters import (
 )
 from labguide.catalog.problems import CatalogError, Problem
 from labguide.catalog.registry import KNOWN_ACTIONS, KNOWN_CHECKS
-from labguide.locations import bundled_catalog_path, userdata_dir
+from labguide.locations import (
+    bundled_catalog_path,
+    catalog_userdata_dir,
+    userdata_dir,
+)
 
 FieldPath = tuple[str | int, ...]
 
@@ -165,8 +169,7 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
             column,
         ) from None
 
-    beside = file.parent / "userdata"
-    return parse_catalog(text, name, beside if beside.is_dir() else userdata_dir())
+    return parse_catalog(text, name, catalog_userdata_dir(file))
 
 
 def parse_catalog(
