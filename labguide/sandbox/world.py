@@ -342,7 +342,6 @@ class World:
         # target and instance: from indexes built once per tick, it stays
         # linear in the number of labs (a class of 200 holds 400 instances).
         self._memo: dict[str, Any] | None = {}
-        self._standing = {}
         self.wake_at = None
         phases: list[Callable[[], None]] = [
             lambda: self._balancers(now),
@@ -749,21 +748,8 @@ class World:
     def balancer_by_host(self, host: str) -> tuple[str, Any, Any] | None:
         """(region, elbv2 backend, balancer) whose DNS name is `host`."""
         name = host.split(":", 1)[0].lower().rstrip(".")
-        index = self._memoized(
-            "hosts",
-            lambda: {
-                balancer.dns_name.lower(): (region, elbv2, balancer)
-                for region, elbv2 in backends("elbv2")
-                for balancer in elbv2.load_balancers.values()
-            },
-        )
-        if index is not None:
-            return index.get(name)
-        for region, elbv2 in backends("elbv2"):
-            for balancer in elbv2.load_balancers.values():
-                if balancer.dns_name.lower() == name:
-                    return region, elbv2, balancer
-        return None
+        index = self._memoized("hosts", _balancers_by_name)
+        return (index if index is not None else _balancers_by_name()).get(name)
 
     def request(
         self, host: str, method: str, path: str, client: str, agent: str
@@ -1260,6 +1246,15 @@ def _vpc_networks(ec2: Any) -> dict[str, tuple[set[str], list[Any]]]:
     for table in ec2.route_tables.values():
         found.setdefault(table.vpc_id, (set(), []))[1].append(table)
     return found
+
+
+def _balancers_by_name() -> dict[str, tuple[str, Any, Any]]:
+    """DNS name (lower case) -> (region, elbv2 backend, balancer)."""
+    return {
+        balancer.dns_name.lower(): (region, elbv2, balancer)
+        for region, elbv2 in backends("elbv2")
+        for balancer in elbv2.load_balancers.values()
+    }
 
 
 def _forwarding(elbv2: Any) -> dict[str, Any]:
