@@ -40,7 +40,7 @@ from labguide.sandbox.services import (
     after_moto,
 )
 from labguide.sandbox.wire import Call, internal_failure, read_call, throttled
-from labguide.sandbox.world import World, iam
+from labguide.sandbox.world import BALANCER_DOMAIN, World, host_name, iam
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,6 @@ StartResponse = Callable[..., Any]
 TICK_GAP = 0.02
 """Real seconds a tick stays fresh for reads while time runs (a scale above
 0): far below the shortest scaled wait a lab sees."""
-BALANCER_DOMAIN = ".elb.amazonaws.com"
-"""The end of every load balancer's DNS name."""
 
 _STATUS_TEXT = {
     200: "OK",
@@ -204,7 +202,7 @@ class SandboxApp:
             if page is not None:
                 status, headers, content = page
                 return _respond(start_response, status, headers, content)
-            if host.split(":", 1)[0].lower().rstrip(".").endswith(BALANCER_DOMAIN):
+            if host_name(host).endswith(BALANCER_DOMAIN):
                 # No balancer has that name (any more): on AWS the name would
                 # not resolve, so the client gets no answer at all, not moto's.
                 _hang_up(environ)

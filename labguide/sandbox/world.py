@@ -278,6 +278,9 @@ class Datum:
     value: float
 
 
+BALANCER_DOMAIN = ".elb.amazonaws.com"
+"""The end of every load balancer's DNS name."""
+
 Series = dict[tuple[str, str, frozenset[tuple[str, str]]], list[Datum]]
 """Data points by metric: (namespace, name, dimensions)."""
 
@@ -428,7 +431,7 @@ class World:
                     # deleted balancer's address.
                     number = self.random.randrange(10**9, 2 * 10**9)
                     balancer.dns_name = (
-                        f"{balancer.name}-{number}.{region}.elb.amazonaws.com"
+                        f"{balancer.name}-{number}.{region}{BALANCER_DOMAIN}"
                     )
                 if balancer.state == "provisioning" and self.clock.passed(
                     self.balancers[balancer.arn], Timing.LOAD_BALANCER_ACTIVE, now
@@ -747,7 +750,7 @@ class World:
 
     def balancer_by_host(self, host: str) -> tuple[str, Any, Any] | None:
         """(region, elbv2 backend, balancer) whose DNS name is `host`."""
-        name = host.split(":", 1)[0].lower().rstrip(".")
+        name = host_name(host)
         index = self._memoized("hosts", _balancers_by_name)
         return (index if index is not None else _balancers_by_name()).get(name)
 
@@ -1246,6 +1249,12 @@ def _vpc_networks(ec2: Any) -> dict[str, tuple[set[str], list[Any]]]:
     for table in ec2.route_tables.values():
         found.setdefault(table.vpc_id, (set(), []))[1].append(table)
     return found
+
+
+def host_name(host: str) -> str:
+    """The name in an HTTP Host header, as DNS compares it (no port, lower
+    case, no trailing dot)."""
+    return host.split(":", 1)[0].lower().rstrip(".")
 
 
 def _balancers_by_name() -> dict[str, tuple[str, Any, Any]]:
